@@ -1,0 +1,393 @@
+"""Elementwise math: unary functions, binary operators, comparisons, ``where``.
+
+Every op is looked up in the kernel registry by ``(name, device)`` and called
+on the tensors' arrays (zero-copy strided views), so a provider can replace
+any of them. The reference implementations registered here call the array
+module's ufuncs, which broadcast and promote exactly as NumPy does; Python
+scalars are passed through untouched so that they stay *weak* (NEP 50).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hyperion.tensor.device import array_module, device_of_array
+from hyperion.tensor.errors import DeviceError, ShapeError
+from hyperion.tensor.layout import broadcast_shapes
+from hyperion.tensor.registry import lookup, register_reference
+
+if TYPE_CHECKING:
+    from hyperion.tensor.tensor import Tensor
+
+Scalar = bool | int | float
+
+
+def xp_of(*arrays: Any) -> Any:
+    """The array module of the first non-NumPy array (CuPy), else NumPy."""
+    for array in arrays:
+        if not isinstance(array, np.ndarray | np.generic | bool | int | float):
+            return array_module("cuda")
+    return np
+
+
+def _ufunc(name: str) -> Callable[..., Any]:
+    def reference(*args: Any) -> Any:
+        return getattr(xp_of(*args), name)(*args)
+
+    reference.__name__ = reference.__qualname__ = f"reference_{name}"
+    return reference
+
+
+def _rsqrt(x: Any) -> Any:
+    xp = xp_of(x)
+    return xp.reciprocal(xp.sqrt(x)) if x.dtype.kind == "f" else 1.0 / xp.sqrt(x)
+
+
+def _reciprocal(x: Any) -> Any:
+    return xp_of(x).reciprocal(x) if x.dtype.kind == "f" else 1.0 / x
+
+
+def _sigmoid(x: Any) -> Any:
+    # 1 / (1 + e^-x) overflows for very negative x; the tanh form is stable everywhere.
+    xp = xp_of(x)
+    half = x.dtype.type(0.5) if x.dtype.kind == "f" else 0.5
+    return half * (xp.tanh(half * x) + 1)
+
+
+UNARY: dict[str, Callable[..., Any]] = {
+    "neg": _ufunc("negative"),
+    "abs": _ufunc("absolute"),
+    "sign": _ufunc("sign"),
+    "exp": _ufunc("exp"),
+    "log": _ufunc("log"),
+    "log1p": _ufunc("log1p"),
+    "expm1": _ufunc("expm1"),
+    "sqrt": _ufunc("sqrt"),
+    "rsqrt": _rsqrt,
+    "reciprocal": _reciprocal,
+    "square": _ufunc("square"),
+    "sin": _ufunc("sin"),
+    "cos": _ufunc("cos"),
+    "tanh": _ufunc("tanh"),
+    "sigmoid": _sigmoid,
+    "floor": _ufunc("floor"),
+    "ceil": _ufunc("ceil"),
+    "logical_not": _ufunc("logical_not"),
+    "isnan": _ufunc("isnan"),
+    "isinf": _ufunc("isinf"),
+    "isfinite": _ufunc("isfinite"),
+}
+
+BINARY: dict[str, Callable[..., Any]] = {
+    "add": _ufunc("add"),
+    "sub": _ufunc("subtract"),
+    "mul": _ufunc("multiply"),
+    "div": _ufunc("true_divide"),
+    "floordiv": _ufunc("floor_divide"),
+    "mod": _ufunc("remainder"),
+    "pow": _ufunc("power"),
+    "maximum": _ufunc("maximum"),
+    "minimum": _ufunc("minimum"),
+    "eq": _ufunc("equal"),
+    "ne": _ufunc("not_equal"),
+    "lt": _ufunc("less"),
+    "le": _ufunc("less_equal"),
+    "gt": _ufunc("greater"),
+    "ge": _ufunc("greater_equal"),
+    "logical_and": _ufunc("logical_and"),
+    "logical_or": _ufunc("logical_or"),
+    "logical_xor": _ufunc("logical_xor"),
+    "bitwise_and": _ufunc("bitwise_and"),
+    "bitwise_or": _ufunc("bitwise_or"),
+    "bitwise_xor": _ufunc("bitwise_xor"),
+}
+
+for _name, _fn in (UNARY | BINARY).items():
+    register_reference(_name, _fn)
+register_reference("where", _ufunc("where"))
+register_reference("clip", _ufunc("clip"))
+
+
+def operand(value: Any, device: str) -> Any:
+    """An op argument as the registry's implementations take it: an array or a weak Python scalar."""
+    if isinstance(value, bool | int | float):
+        return value
+    arr = getattr(value, "_arr", None)
+    if arr is not None:
+        if value.device != device:
+            raise DeviceError(f"expected all tensors on the same device, got {device} and {value.device}")
+        return arr()
+    array = array_module(device).asarray(value)
+    if device_of_array(array) != device:
+        raise DeviceError(f"cannot combine a {type(value).__name__} with a tensor on {device}")
+    return array
+
+
+def apply_elementwise(name: str, device: str, args: tuple[Any, ...], wrap: Callable[[Any], Tensor]) -> Tensor:
+    """Run registry op ``name`` on the arrays of ``args``, checking broadcastability first."""
+    arrays = tuple(operand(a, device) for a in args)
+    shapes = [a.shape for a in arrays if not isinstance(a, bool | int | float)]
+    if len(shapes) > 1:
+        broadcast_shapes(*shapes)  # raises ShapeError naming every shape
+    return wrap(lookup(name, device)(*arrays))
+
+
+class MathMixin:
+    """Elementwise methods and operators of :class:`~hyperion.tensor.Tensor`."""
+
+    __slots__ = ()
+
+    def _xp(self) -> Any:
+        return array_module(self.device)
+
+    def _unary(self, name: str) -> Tensor:
+        return self._from_array(lookup(name, self.device)(self._arr()))
+
+    def _binary(self, name: str, other: Any, *, reflected: bool = False) -> Tensor:
+        args = (other, self) if reflected else (self, other)
+        return apply_elementwise(name, self.device, args, self._from_array)
+
+    # -- unary ----------------------------------------------------------------
+    def neg(self) -> Tensor:
+        """``-x``."""
+        return self._unary("neg")
+
+    def abs(self) -> Tensor:
+        """``|x|``."""
+        return self._unary("abs")
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of ``x``."""
+        return self._unary("sign")
+
+    def exp(self) -> Tensor:
+        """``e**x``."""
+        return self._unary("exp")
+
+    def log(self) -> Tensor:
+        """Natural logarithm."""
+        return self._unary("log")
+
+    def log1p(self) -> Tensor:
+        """``log(1 + x)``, accurate for small ``x``."""
+        return self._unary("log1p")
+
+    def expm1(self) -> Tensor:
+        """``exp(x) - 1``, accurate for small ``x``."""
+        return self._unary("expm1")
+
+    def sqrt(self) -> Tensor:
+        """Square root."""
+        return self._unary("sqrt")
+
+    def rsqrt(self) -> Tensor:
+        """``1 / sqrt(x)``."""
+        return self._unary("rsqrt")
+
+    def reciprocal(self) -> Tensor:
+        """``1 / x`` (integers give floats, as true division does)."""
+        return self._unary("reciprocal")
+
+    def square(self) -> Tensor:
+        """``x * x``."""
+        return self._unary("square")
+
+    def sin(self) -> Tensor:
+        """Sine."""
+        return self._unary("sin")
+
+    def cos(self) -> Tensor:
+        """Cosine."""
+        return self._unary("cos")
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent."""
+        return self._unary("tanh")
+
+    def sigmoid(self) -> Tensor:
+        """``1 / (1 + e**-x)``, computed without overflow."""
+        return self._unary("sigmoid")
+
+    def floor(self) -> Tensor:
+        """Round down."""
+        return self._unary("floor")
+
+    def ceil(self) -> Tensor:
+        """Round up."""
+        return self._unary("ceil")
+
+    def isnan(self) -> Tensor:
+        """Elementwise NaN test."""
+        return self._unary("isnan")
+
+    def isinf(self) -> Tensor:
+        """Elementwise infinity test."""
+        return self._unary("isinf")
+
+    def isfinite(self) -> Tensor:
+        """Elementwise finiteness test."""
+        return self._unary("isfinite")
+
+    def logical_not(self) -> Tensor:
+        """Elementwise ``not``."""
+        return self._unary("logical_not")
+
+    # -- binary ---------------------------------------------------------------
+    def add(self, other: Any) -> Tensor:
+        """``x + other`` with broadcasting."""
+        return self._binary("add", other)
+
+    def sub(self, other: Any) -> Tensor:
+        """``x - other``."""
+        return self._binary("sub", other)
+
+    def mul(self, other: Any) -> Tensor:
+        """``x * other``."""
+        return self._binary("mul", other)
+
+    def div(self, other: Any) -> Tensor:
+        """True division ``x / other``."""
+        return self._binary("div", other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        """``x ** exponent``."""
+        return self._binary("pow", exponent)
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise maximum (NaN propagates)."""
+        return self._binary("maximum", other)
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise minimum (NaN propagates)."""
+        return self._binary("minimum", other)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - NumPy/PyTorch names
+        """Limit values to ``[min, max]`` (either bound may be ``None``)."""
+        if min is None and max is None:
+            raise ValueError("clip needs at least one of min and max")
+        return apply_elementwise("clip", self.device, (self, min, max), self._from_array) if (
+            min is not None and max is not None
+        ) else (self.maximum(min) if max is None else self.minimum(max))
+
+    clamp = clip
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """PyTorch's ``x.where(condition, other)``: ``x`` where ``condition`` holds, else ``other``."""
+        return apply_elementwise("where", self.device, (condition, self, other), self._from_array)
+
+    __add__ = add
+    __sub__ = sub
+    __mul__ = mul
+    __truediv__ = div
+    __pow__ = pow
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self._binary("add", other, reflected=True)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._binary("sub", other, reflected=True)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._binary("mul", other, reflected=True)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return self._binary("div", other, reflected=True)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return self._binary("pow", other, reflected=True)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self._binary("floordiv", other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return self._binary("floordiv", other, reflected=True)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self._binary("mod", other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return self._binary("mod", other, reflected=True)
+
+    def __neg__(self) -> Tensor:
+        return self._unary("neg")
+
+    def __pos__(self) -> Tensor:
+        return self  # type: ignore[return-value]
+
+    def __abs__(self) -> Tensor:
+        return self._unary("abs")
+
+    def __invert__(self) -> Tensor:
+        if self.dtype.kind != "b":
+            raise TypeError(f"~ is only defined for bool tensors here, got {self.dtype}")
+        return self._unary("logical_not")
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._binary("bitwise_and", other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._binary("bitwise_or", other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._binary("bitwise_xor", other)
+
+    __rand__ = __and__
+    __ror__ = __or__
+    __rxor__ = __xor__
+
+    # -- comparisons (elementwise, bool results) --------------------------------
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._binary("eq", other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._binary("ne", other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._binary("lt", other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._binary("le", other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._binary("gt", other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._binary("ge", other)
+
+    eq = __eq__
+    ne = __ne__
+    lt = __lt__
+    le = __le__
+    gt = __gt__
+    ge = __ge__
+
+    # -- matrix product ---------------------------------------------------------
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with NumPy's rules: 1-D operands, batched and broadcast leading dims."""
+        from_self = self
+        b = operand(other, self.device)
+        a = from_self._arr()
+        a_shape, b_shape = a.shape, b.shape
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"matmul needs operands with at least 1 dimension, got shapes {a_shape} and {b_shape}")
+        k_a = a_shape[-1]
+        k_b = b_shape[-2] if b.ndim >= 2 else b_shape[0]
+        if k_a != k_b:
+            raise ShapeError(
+                f"matmul: shapes {a_shape} and {b_shape} do not align: {k_a} (last dim of the first) != {k_b} "
+                f"({'second-to-last' if b.ndim >= 2 else 'only'} dim of the second)"
+            )
+        if a.ndim > 2 or b.ndim > 2:
+            broadcast_shapes(a_shape[:-2], b_shape[:-2])
+        return self._from_array(lookup("matmul", self.device)(a, b))
+
+    __matmul__ = matmul
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return self._from_array(operand(other, self.device)).matmul(self)
+
+
+register_reference("matmul", _ufunc("matmul"))
