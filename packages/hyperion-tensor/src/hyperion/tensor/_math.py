@@ -25,20 +25,34 @@ if TYPE_CHECKING:
 Scalar = bool | int | float
 
 
+_CPU_TYPES = (np.ndarray, np.generic, bool, int, float)
+
+
 def xp_of(*arrays: Any) -> Any:
     """The array module of the first non-NumPy array (CuPy), else NumPy."""
     for array in arrays:
-        if not isinstance(array, np.ndarray | np.generic | bool | int | float):
+        if not isinstance(array, _CPU_TYPES):
             return array_module("cuda")
     return np
 
 
-def _ufunc(name: str) -> Callable[..., Any]:
-    def reference(*args: Any) -> Any:
-        return getattr(xp_of(*args), name)(*args)
+class _UfuncReference:
+    """Reference kernel: the array module's ufunc ``name`` (NumPy's bound directly on the CPU)."""
 
-    reference.__name__ = reference.__qualname__ = f"reference_{name}"
-    return reference
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, *args: Any) -> Any:
+        return getattr(xp_of(*args), self.name)(*args)
+
+    def __repr__(self) -> str:
+        return f"reference {self.name}"
+
+
+def _ufunc(name: str) -> Callable[..., Any]:
+    return _UfuncReference(name)
 
 
 def _rsqrt(x: Any) -> Any:
@@ -105,10 +119,19 @@ BINARY: dict[str, Callable[..., Any]] = {
     "bitwise_xor": _ufunc("bitwise_xor"),
 }
 
+def _register(name: str, fn: Callable[..., Any]) -> None:
+    """Register ``fn`` for both devices; a plain ufunc is bound to NumPy directly on the CPU (no dispatch cost)."""
+    if isinstance(fn, _UfuncReference):
+        register_reference(name, getattr(np, fn.name), devices=("cpu",))
+        register_reference(name, fn, devices=("cuda",))
+    else:
+        register_reference(name, fn)
+
+
 for _name, _fn in (UNARY | BINARY).items():
-    register_reference(_name, _fn)
-register_reference("where", _ufunc("where"))
-register_reference("clip", _ufunc("clip"))
+    _register(_name, _fn)
+_register("where", _ufunc("where"))
+_register("clip", _ufunc("clip"))
 
 
 def operand(value: Any, device: str) -> Any:
@@ -126,13 +149,20 @@ def operand(value: Any, device: str) -> Any:
     return array
 
 
-def apply_elementwise(name: str, device: str, args: tuple[Any, ...], wrap: Callable[[Any], Tensor]) -> Tensor:
-    """Run registry op ``name`` on the arrays of ``args``, checking broadcastability first."""
-    arrays = tuple(operand(a, device) for a in args)
-    shapes = [a.shape for a in arrays if not isinstance(a, bool | int | float)]
-    if len(shapes) > 1:
+def call_broadcasting(impl: Callable[..., Any], arrays: tuple[Any, ...]) -> Any:
+    """Call a kernel; if it fails, say which shapes did not broadcast (checked only on failure: no cost otherwise)."""
+    try:
+        return impl(*arrays)
+    except ValueError:
+        shapes = [a.shape for a in arrays if hasattr(a, "shape")]
         broadcast_shapes(*shapes)  # raises ShapeError naming every shape
-    return wrap(lookup(name, device)(*arrays))
+        raise
+
+
+def apply_elementwise(name: str, device: str, args: tuple[Any, ...], wrap: Callable[[Any], Tensor]) -> Tensor:
+    """Run registry op ``name`` on the arrays of ``args`` and wrap the result."""
+    arrays = tuple(operand(a, device) for a in args)
+    return wrap(call_broadcasting(lookup(name, device), arrays))
 
 
 class MathMixin:
@@ -147,8 +177,17 @@ class MathMixin:
         return self._from_array(lookup(name, self.device)(self._arr()))
 
     def _binary(self, name: str, other: Any, *, reflected: bool = False) -> Tensor:
-        args = (other, self) if reflected else (self, other)
-        return apply_elementwise(name, self.device, args, self._from_array)
+        # The hot path of every small op: keep it to a few attribute reads.
+        a = self._array if self._array is not None else self._arr()
+        device = self.device
+        if type(other) is type(self):
+            if type(other._storage) is not type(self._storage):
+                raise DeviceError(f"expected all tensors on the same device, got {device} and {other.device}")
+            b = other._array if other._array is not None else other._arr()
+        else:
+            b = operand(other, device)
+        arrays = (b, a) if reflected else (a, b)
+        return self._from_array(call_broadcasting(lookup(name, device), arrays))
 
     # -- unary ----------------------------------------------------------------
     def neg(self) -> Tensor:

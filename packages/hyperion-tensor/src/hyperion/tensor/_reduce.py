@@ -49,8 +49,9 @@ def _std(x: Any, axis: Any = None, keepdims: bool = False, correction: float = 1
 
 
 def _named(name: str) -> Any:
+    # The array method (x.sum(...)) skips NumPy's Python-level dispatch wrapper; CuPy has the same methods.
     def reference(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        return getattr(xp_of(x), name)(x, axis=axis, keepdims=keepdims)
+        return getattr(x, name)(axis=axis, keepdims=keepdims)
 
     reference.__name__ = reference.__qualname__ = f"reference_{name}"
     return reference
@@ -69,9 +70,10 @@ class ReduceMixin:
     __slots__ = ()
 
     def _reduce(self, name: str, axis: Axis, dim: Axis, keepdims: bool, keepdim: bool | None, **kwargs: Any) -> Tensor:
-        axes = normalize_dims(_resolve_axis(axis, dim), self.ndim) if self.ndim else None
+        chosen = _resolve_axis(axis, dim)
+        axes = None if chosen is None or not self._shape else normalize_dims(chosen, len(self._shape))
         keep = keepdims if keepdim is None else keepdim
-        if name in ("max", "min") and self.numel() == 0:
+        if name in ("max", "min") and 0 in self._shape:
             reduced = [self.shape[a] for a in (axes if axes is not None else ())]
             if not axes or 0 in reduced:
                 raise ShapeError(f"{name}() of an empty slice of a tensor of shape {self.shape} has no identity")

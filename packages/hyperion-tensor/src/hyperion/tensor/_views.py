@@ -9,6 +9,7 @@ Only :meth:`contiguous` (when needed), :meth:`clone` and :meth:`reshape`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from hyperion.tensor import layout
@@ -22,7 +23,24 @@ def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept ``f(2, 3)`` as well as ``f((2, 3))``."""
     if len(shape) == 1 and isinstance(shape[0], Sequence | range):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    for s in shape:
+        if type(s) is not int:
+            return tuple(_size(s) for s in shape)
+    return shape
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"sizes must be integers, got {type(value).__name__} {value!r}")
+    return value.__index__()
+
+
+@lru_cache(maxsize=4096)
+def _permutation(dims: tuple[int, ...], ndim: int) -> tuple[int, ...]:
+    normalized = tuple(d % ndim if -ndim <= d < ndim else d for d in dims) if ndim else dims
+    if sorted(normalized) != list(range(ndim)):
+        raise ShapeError(f"permute{dims} is not a permutation of the dims 0..{ndim - 1}")
+    return normalized
 
 
 class ViewMixin:
@@ -56,16 +74,12 @@ class ViewMixin:
         new_shape = layout.infer_shape(_shape_arg(shape), layout.numel(self._shape))
         strides = layout.view_strides(self._shape, self._strides, new_shape)
         if strides is None:
-            return self.contiguous().view(new_shape)
+            return self.clone().view(new_shape)
         return self._view(new_shape, strides, self._offset)
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder the dimensions: ``t.permute(2, 0, 1)``."""
-        dims = _shape_arg(dims)
-        ndim = len(self._shape)
-        normalized = tuple(layout.normalize_dim(d, ndim) for d in dims) if ndim else dims
-        if sorted(normalized) != list(range(ndim)):
-            raise ShapeError(f"permute{tuple(dims)} is not a permutation of the {ndim} dims of shape {self._shape}")
+        normalized = _permutation(_shape_arg(dims), len(self._shape))
         return self._view(
             tuple(self._shape[d] for d in normalized), tuple(self._strides[d] for d in normalized), self._offset
         )
@@ -83,7 +97,7 @@ class ViewMixin:
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy/PyTorch name
         """All dimensions reversed (NumPy's ``.T``)."""
-        return self.permute(tuple(reversed(range(len(self._shape)))))
+        return self._view(self._shape[::-1], self._strides[::-1], self._offset)
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - PyTorch name

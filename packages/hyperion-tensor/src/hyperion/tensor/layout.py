@@ -9,6 +9,9 @@ PyTorch's ``Tensor.stride()`` does, not in bytes as NumPy's ``ndarray.strides``.
 These functions know nothing about arrays or devices, so the CPU and CUDA code
 paths (and the kernels) share them.
 
+The functions are pure, so the hot ones are memoized on their (tuple)
+arguments: a training loop asks the same layout questions every step.
+
 Example:
     >>> contiguous_strides((2, 3, 4))
     (12, 4, 1)
@@ -19,6 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from hyperion.tensor.errors import ShapeError
 
@@ -40,6 +44,12 @@ def contiguous_strides(shape: Sequence[int]) -> Strides:
     Dimensions of size 0 or 1 get the stride they would have if they were
     larger, as NumPy and PyTorch do.
     """
+    return _contiguous_strides(tuple(shape))
+
+
+@lru_cache(maxsize=4096)
+def _contiguous_strides(shape: Shape) -> Strides:
+    # Cached: every op result asks for the strides of its (usually recurring) shape.
     strides = [0] * len(shape)
     step = 1
     for k in range(len(shape) - 1, -1, -1):
@@ -48,6 +58,7 @@ def contiguous_strides(shape: Sequence[int]) -> Strides:
     return tuple(strides)
 
 
+@lru_cache(maxsize=8192)
 def is_contiguous(shape: Sequence[int], strides: Sequence[int]) -> bool:
     """Whether a layout is row-major dense (strides of size-1 dims are ignored)."""
     expected = 1
@@ -89,12 +100,21 @@ def normalize_dims(dims: int | Iterable[int] | None, ndim: int) -> tuple[int, ..
     return out
 
 
+@lru_cache(maxsize=8192)
+def _broadcast_shapes_cached(*shapes: Shape) -> Shape:
+    return _broadcast_shapes(shapes)
+
+
 def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
     """The shape that NumPy broadcasting gives to operands of these shapes.
 
     Raises:
         ShapeError: naming every shape when two sizes disagree and neither is 1.
     """
+    return _broadcast_shapes_cached(*(tuple(s) for s in shapes))
+
+
+def _broadcast_shapes(shapes: tuple[Shape, ...]) -> Shape:
     ndim = max((len(s) for s in shapes), default=0)
     out = [1] * ndim
     for shape in shapes:
@@ -112,6 +132,7 @@ def broadcast_shapes(*shapes: Sequence[int]) -> Shape:
     return tuple(out)
 
 
+@lru_cache(maxsize=8192)
 def broadcast_strides(shape: Sequence[int], strides: Sequence[int], target: Sequence[int]) -> Strides:
     """Strides that present a ``shape``/``strides`` layout as the larger ``target`` shape.
 
@@ -139,6 +160,7 @@ def broadcast_strides(shape: Sequence[int], strides: Sequence[int], target: Sequ
     return tuple(out)
 
 
+@lru_cache(maxsize=8192)
 def view_strides(shape: Sequence[int], strides: Sequence[int], new_shape: Sequence[int]) -> Strides | None:
     """Strides giving ``new_shape`` over the same memory without copying, or ``None``.
 
@@ -181,6 +203,7 @@ def view_strides(shape: Sequence[int], strides: Sequence[int], new_shape: Sequen
     return tuple(out)
 
 
+@lru_cache(maxsize=8192)
 def infer_shape(shape: Sequence[int], total: int) -> Shape:
     """Resolve one ``-1`` in a requested shape and check the element count.
 

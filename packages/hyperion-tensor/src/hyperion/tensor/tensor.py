@@ -24,6 +24,9 @@ from hyperion.tensor._repr import format_tensor
 from hyperion.tensor._views import ViewMixin
 from hyperion.tensor.device import array_module, device_of_array, to_device
 from hyperion.tensor.dtypes import SUPPORTED, int64, to_dtype
+
+_SUPPORTED_SET = frozenset(SUPPORTED)
+_CPU_SCALARS = (np.generic, bool, int, float)
 from hyperion.tensor.errors import DTypeError, ShapeError
 
 
@@ -93,12 +96,13 @@ class Tensor(ViewMixin, IndexingMixin, MathMixin, ReduceMixin):
     @staticmethod
     def _from_array(array: Any) -> Tensor:
         """Wrap the array an op produced (a NumPy/CuPy array or scalar), copying only if it is not C-contiguous."""
-        xp = np if isinstance(array, np.ndarray | np.generic | bool | int | float) else array_module("cuda")
-        array = xp.asarray(array)
-        if array.dtype not in SUPPORTED:
+        if type(array) is not np.ndarray:
+            xp = np if isinstance(array, _CPU_SCALARS) else array_module("cuda")
+            array = xp.asarray(array)
+        if array.dtype not in _SUPPORTED_SET:
             array = _coerce_result_dtype(array)
         if not array.flags.c_contiguous:
-            array = xp.ascontiguousarray(array)
+            array = array_module(device_of_array(array)).ascontiguousarray(array)
         out = Tensor.__new__(Tensor)
         out._storage = array.reshape(-1)
         out._shape = array.shape
