@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hyperion.tensor.layout import normalize_dim, normalize_dims
-from hyperion.tensor.registry import lookup, register_reference
-
 from hyperion.tensor._math import xp_of
 from hyperion.tensor.errors import ShapeError
+from hyperion.tensor.layout import normalize_dim, normalize_dims
+from hyperion.tensor.registry import lookup, register_reference
 
 if TYPE_CHECKING:
     from hyperion.tensor.tensor import Tensor

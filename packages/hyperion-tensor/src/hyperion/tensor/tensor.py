@@ -24,10 +24,10 @@ from hyperion.tensor._repr import format_tensor
 from hyperion.tensor._views import ViewMixin
 from hyperion.tensor.device import array_module, device_of_array, to_device
 from hyperion.tensor.dtypes import SUPPORTED, int64, to_dtype
+from hyperion.tensor.errors import DTypeError, ShapeError
 
 _SUPPORTED_SET = frozenset(SUPPORTED)
 _CPU_SCALARS = (np.generic, bool, int, float)
-from hyperion.tensor.errors import DTypeError, ShapeError
 
 
 class Tensor(ViewMixin, IndexingMixin, MathMixin, ReduceMixin):
