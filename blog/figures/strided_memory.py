@@ -14,15 +14,22 @@ only works while the lines are still in a cache.
 Timings depend on the machine; the messages (views are flat, copies grow, and access order
 changes the cost of the same copy several times over) do not. The two copies are timed
 interleaved and the ratio is the median of per-repeat ratios, so load from other processes
-cancels out. Run it by hand to save ``strided_memory.png`` beside this script and print the
-numbers the post quotes::
+cancels out.
 
-    python blog/figures/strided_memory.py
+The figure is drawn from the measurements committed in ``data/strided_memory.json``, so every
+docs build gives the same bytes. Re-measure on your machine (this rewrites the JSON and prints
+the numbers the post quotes), then rebuild::
+
+    python blog/figures/strided_memory.py --measure
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +43,7 @@ import hyperion.tensor as ht
 SIDES = (16, 32, 64, 128, 256, 512, 1024, 2048)
 REPEATS = 5
 SAMPLE_S = 0.01  # a sample loops over a call for about this long
+DATA = Path(__file__).parent / "data" / "strided_memory.json"
 
 
 def interleaved_samples(fns: Sequence[Callable[[], object]]) -> list[list[float]]:
@@ -115,10 +123,25 @@ def draw(fig: Figure, data: dict[str, list[float]]) -> None:
     )
 
 
+def load() -> dict[str, list[float]]:
+    """The committed measurements."""
+    return json.loads(DATA.read_text())
+
+
+def save(data: dict[str, list[float]]) -> None:
+    """Write measurements atomically (a temporary file renamed over the old one)."""
+    DATA.parent.mkdir(exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=1)
+        handle.write("\n")
+    os.replace(tmp, DATA)
+
+
 def build() -> Figure:
-    """Measure on this machine and draw the figure."""
+    """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(10, 4), layout="constrained")
-    draw(fig, measure())
+    draw(fig, load())
     return fig
 
 
@@ -139,7 +162,9 @@ if __name__ == "__main__":
 
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.family": "DejaVu Sans"})
-    measured = measure()
+    if "--measure" in sys.argv[1:]:
+        save(measure())
+    measured = load()
     figure = Figure(figsize=(10, 4), layout="constrained")
     draw(figure, measured)
     figure.savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
