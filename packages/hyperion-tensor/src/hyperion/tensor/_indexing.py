@@ -60,12 +60,12 @@ def basic_layout(
         elif isinstance(item, slice):
             if item.step == 0:
                 raise TensorIndexError("slice step cannot be zero")
-            start, _stop, step = item.indices(shape[dim])
-            length = len(range(*item.indices(shape[dim])))
+            selected = range(*item.indices(shape[dim]))
+            length = len(selected)
             if length:
-                offset += start * strides[dim]
+                offset += selected.start * strides[dim]
             new_shape.append(length)
-            new_strides.append(strides[dim] * step)
+            new_strides.append(strides[dim] * selected.step)
             dim += 1
         else:
             index = operator.index(item)
@@ -97,7 +97,9 @@ class IndexingMixin:
                     raise TensorIndexError(f"index tensor is on {item.device} but the indexed tensor is on {self.device}")
                 item = item._arr()
             elif isinstance(item, list | np.ndarray):
-                item = xp.asarray(item)
+                from_list, item = isinstance(item, list), xp.asarray(item)
+                if from_list and item.size == 0:  # NumPy reads an empty list ([], [[]]) as an empty integer index
+                    item = item.astype(np.intp)
             if hasattr(item, "dtype") and getattr(item, "ndim", 0) and item.dtype.kind not in "iub":
                 raise TensorIndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
             out.append(item)

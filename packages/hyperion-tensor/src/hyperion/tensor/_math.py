@@ -65,10 +65,14 @@ def _reciprocal(x: Any) -> Any:
 
 
 def _sigmoid(x: Any) -> Any:
-    # 1 / (1 + e^-x) overflows for very negative x; the tanh form is stable everywhere.
+    # 1 / (1 + e^-x) overflows for very negative x, and 0.5 * (tanh(x / 2) + 1) rounds the left tail
+    # to 0. With e = e^-|x| (never overflows), 1 / (1 + e) and e / (1 + e) are accurate on each side.
     xp = xp_of(x)
-    half = x.dtype.type(0.5) if x.dtype.kind == "f" else 0.5
-    return half * (xp.tanh(half * x) + 1)
+    if x.dtype.kind != "f":
+        x = x.astype(xp.float64)  # integers give float64, as 0.5 * x does
+    e = xp.exp(-xp.abs(x))
+    positive = 1 / (1 + e)
+    return xp.where(x >= 0, positive, e * positive)
 
 
 UNARY: dict[str, Callable[..., Any]] = {
@@ -406,22 +410,13 @@ class MathMixin:
     # -- matrix product ---------------------------------------------------------
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's rules: 1-D operands, batched and broadcast leading dims."""
-        from_self = self
+        a = self._array if self._array is not None else self._arr()
         b = operand(other, self.device)
-        a = from_self._arr()
-        a_shape, b_shape = a.shape, b.shape
-        if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(f"matmul needs operands with at least 1 dimension, got shapes {a_shape} and {b_shape}")
-        k_a = a_shape[-1]
-        k_b = b_shape[-2] if b.ndim >= 2 else b_shape[0]
-        if k_a != k_b:
-            raise ShapeError(
-                f"matmul: shapes {a_shape} and {b_shape} do not align: {k_a} (last dim of the first) != {k_b} "
-                f"({'second-to-last' if b.ndim >= 2 else 'only'} dim of the second)"
-            )
-        if a.ndim > 2 or b.ndim > 2:
-            broadcast_shapes(a_shape[:-2], b_shape[:-2])
-        return self._from_array(lookup("matmul", self.device)(a, b))
+        try:
+            return self._from_array(lookup("matmul", self.device)(a, b))
+        except ValueError:
+            _check_matmul_shapes(a.shape, getattr(b, "shape", ()))  # raises a ShapeError naming both shapes
+            raise
 
     __matmul__ = matmul
 
@@ -429,4 +424,22 @@ class MathMixin:
         return self._from_array(operand(other, self.device)).matmul(self)
 
 
-register_reference("matmul", _ufunc("matmul"))
+_register("matmul", _ufunc("matmul"))
+
+
+def _check_matmul_shapes(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> None:
+    """Explain why two shapes cannot be multiplied (called only after the kernel refused them)."""
+    if not a_shape or not b_shape:
+        raise ShapeError(f"matmul needs operands with at least 1 dimension, got shapes {a_shape} and {b_shape}")
+    k_a = a_shape[-1]
+    k_b = b_shape[-2] if len(b_shape) >= 2 else b_shape[0]
+    if k_a != k_b:
+        where = "second-to-last" if len(b_shape) >= 2 else "only"
+        raise ShapeError(
+            f"matmul: shapes {a_shape} and {b_shape} do not align: {k_a} (last dim of the first) != {k_b} "
+            f"({where} dim of the second)"
+        )
+    try:
+        broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    except ShapeError as exc:
+        raise ShapeError(f"matmul: the batch dimensions of shapes {a_shape} and {b_shape} differ: {exc}") from None

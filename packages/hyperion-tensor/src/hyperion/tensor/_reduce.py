@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hyperion.tensor._math import xp_of
 from hyperion.tensor.errors import ShapeError
 from hyperion.tensor.layout import normalize_dim, normalize_dims
@@ -32,10 +34,14 @@ def _logsumexp(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = Fal
     xp = xp_of(x)
     if x.dtype.kind != "f":
         x = x.astype(xp.float64 if x.dtype.itemsize > 4 else xp.float32)
+    if x.size == 0:  # the log of an empty sum: -inf (max() would have no identity), as in PyTorch
+        return xp.full_like(xp.sum(x, axis=axis, keepdims=keepdims), -xp.inf)
     peak = xp.max(x, axis=axis, keepdims=True)
     # An all -inf slice has peak -inf; shifting by it would give nan.
     peak = xp.where(xp.isfinite(peak), peak, 0)
-    out = xp.log(xp.sum(xp.exp(x - peak), axis=axis, keepdims=True)) + peak
+    total = xp.sum(xp.exp(x - peak), axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer for an all -inf slice
+        out = xp.log(total) + peak
     return out if keepdims else xp.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 
@@ -73,8 +79,8 @@ class ReduceMixin:
         axes = None if chosen is None or not self._shape else normalize_dims(chosen, len(self._shape))
         keep = keepdims if keepdim is None else keepdim
         if name in ("max", "min") and 0 in self._shape:
-            reduced = [self.shape[a] for a in (axes if axes is not None else ())]
-            if not axes or 0 in reduced:
+            reduced = self._shape if axes is None else [self._shape[a] for a in axes]
+            if 0 in reduced:
                 raise ShapeError(f"{name}() of an empty slice of a tensor of shape {self.shape} has no identity")
         return self._from_array(lookup(name, self.device)(self._arr(), axis=axes, keepdims=keep, **kwargs))
 
@@ -140,9 +146,9 @@ class ReduceMixin:
         chosen = _resolve_axis(axis, dim)
         if isinstance(chosen, tuple | list):
             raise TypeError(f"{name} takes a single dimension, got {chosen}")
-        if self.numel() == 0:
-            raise ShapeError(f"{name}() of an empty tensor of shape {self.shape}")
         axis_ = normalize_dim(chosen, self.ndim) if chosen is not None and self.ndim else None
+        if self._shape[axis_] == 0 if axis_ is not None else self.numel() == 0:  # an empty slice has no index
+            raise ShapeError(f"{name}() of an empty tensor of shape {self.shape}")
         keep = keepdims if keepdim is None else keepdim
         return self._from_array(lookup(name, self.device)(self._arr(), axis=axis_, keepdims=keep))
 

@@ -88,9 +88,10 @@ class ViewMixin:
         """Swap two dimensions."""
         ndim = len(self._shape)
         a, b = layout.normalize_dim(dim0, ndim), layout.normalize_dim(dim1, ndim)
-        order = list(range(ndim))
-        order[a], order[b] = order[b], order[a]
-        return self.permute(order)
+        shape, strides = list(self._shape), list(self._strides)
+        shape[a], shape[b] = shape[b], shape[a]
+        strides[a], strides[b] = strides[b], strides[a]
+        return self._view(tuple(shape), tuple(strides), self._offset)
 
     swapaxes = transpose
 
@@ -200,6 +201,8 @@ class ViewMixin:
             raise ShapeError(f"unfold: window size {size} is larger than size {length} of dimension {d}")
         if step <= 0:
             raise ShapeError(f"unfold: step must be positive, got {step}")
+        if not ndim:  # as PyTorch: the windows of a scalar are one window, of its own
+            return self._view((size,), (stride,), self._offset)
         count = (length - size) // step + 1
         shape = self._shape[:d] + (count,) + self._shape[d + 1 :] + (size,)
         strides = self._strides[:d] + (stride * step,) + self._strides[d + 1 :] + (stride,)
@@ -246,4 +249,6 @@ class ViewMixin:
         if chunks <= 0:
             raise ShapeError(f"chunk: number of chunks must be positive, got {chunks}")
         size = self._shape[layout.normalize_dim(dim, len(self._shape))]
+        if size == 0:  # as PyTorch: an empty dimension still gives `chunks` (empty) pieces
+            return self.split([0] * chunks, dim)
         return self.split(max(-(-size // chunks), 1), dim)

@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from hyperion.tensor import layout
 from hyperion.tensor._views import _shape_arg
 from hyperion.tensor.device import array_module, device_of_array, to_device
 from hyperion.tensor.dtypes import DEFAULT_FLOAT, infer_dtype, int64, to_dtype
 from hyperion.tensor.errors import DTypeError, ShapeError
-from hyperion.tensor.tensor import Tensor
+from hyperion.tensor.tensor import Tensor, wrap_strided
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -56,7 +55,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = "cpu") -> Tensor:
     if array.dtype == object:
         raise DTypeError(f"cannot build a tensor from data of mixed or non-numeric types ({type(data).__name__})")
     resolved = to_dtype(dtype) if dtype is not None else infer_dtype(data)
-    return _place(np.ascontiguousarray(array, dtype=resolved), device)
+    return _place(np.asarray(array, dtype=resolved, order="C"), device)  # ascontiguousarray would make 0-d 1-d
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -78,21 +77,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
     dtype = to_dtype(array.dtype)
-    itemsize = dtype.itemsize
-    if any(s % itemsize for s in array.strides):
-        raise ShapeError(f"array strides {array.strides} are not multiples of the item size {itemsize}")
-    strides = tuple(s // itemsize for s in array.strides)
     if array.size == 0:
         return Tensor(np.empty(0, dtype), array.shape)
-    if array.ndim == 0:
-        return Tensor(array.reshape(1), (), (), 0)
-    low, high = layout.memory_extent(array.shape, strides, 0)
-    # The element at the lowest address: index 0 along positive strides, the last along negative ones.
-    corner = array[tuple(slice(n - 1, n) if s < 0 else slice(0, 1) for s, n in zip(strides, array.shape))]
-    base = np.lib.stride_tricks.as_strided(
-        corner, shape=(high - low + 1,), strides=(itemsize,), writeable=array.flags.writeable
-    )
-    return Tensor(base, array.shape, strides, -low)
+    return wrap_strided(array)
 
 
 def from_dlpack(obj: Any) -> Tensor:

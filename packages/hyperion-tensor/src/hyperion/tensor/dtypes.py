@@ -80,6 +80,8 @@ def result_type(*operands: Any) -> np.dtype:
 
 def infer_dtype(value: Any) -> np.dtype:
     """The dtype ``tensor(value)`` gets when none is given: float32 for floats, int64 for ints."""
+    if isinstance(value, np.ndarray | np.generic):  # before the float test: numpy.float64 is a float
+        return to_dtype(value.dtype)
     if isinstance(value, bool):
         return bool_
     if isinstance(value, int):

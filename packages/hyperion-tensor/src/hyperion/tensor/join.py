@@ -49,6 +49,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     device = _same_device(tensors, "cat")
     ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = normalize_dim(dim, ndim)
     for t in tensors[1:]:
         if t.ndim != ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if k != d):

@@ -60,11 +60,11 @@ def _contiguous_strides(shape: Shape) -> Strides:
 
 @lru_cache(maxsize=8192)
 def is_contiguous(shape: Sequence[int], strides: Sequence[int]) -> bool:
-    """Whether a layout is row-major dense (strides of size-1 dims are ignored)."""
+    """Whether a layout is row-major dense (strides of size-1 dims are ignored; empty layouts are dense)."""
+    if 0 in shape:
+        return True
     expected = 1
     for size, stride in zip(reversed(shape), reversed(strides), strict=True):
-        if size == 0:
-            return True
         if size != 1 and stride != expected:
             return False
         expected *= size
@@ -177,6 +177,8 @@ def view_strides(shape: Sequence[int], strides: Sequence[int], new_shape: Sequen
     """
     if numel(shape) != numel(new_shape):
         return None
+    if numel(shape) == 0 and tuple(shape) == tuple(new_shape):
+        return tuple(strides)  # as PyTorch: a same-shape view of an empty tensor keeps its strides
     if numel(shape) == 0 or len(shape) == 0:
         return contiguous_strides(new_shape)
     out = [0] * len(new_shape)

@@ -102,6 +102,10 @@ class Tensor(ViewMixin, IndexingMixin, MathMixin, ReduceMixin):
         if array.dtype not in _SUPPORTED_SET:
             array = _coerce_result_dtype(array)
         if not array.flags.c_contiguous:
+            if type(array) is np.ndarray and array.size:
+                # Keep NumPy's layout (e.g. an F-ordered result of an op on transposed inputs):
+                # copying it back to C order would cost more than the op itself.
+                return wrap_strided(array)
             array = array_module(device_of_array(array)).ascontiguousarray(array)
         out = Tensor.__new__(Tensor)
         out._storage = array.reshape(-1)
@@ -241,7 +245,8 @@ class Tensor(ViewMixin, IndexingMixin, MathMixin, ReduceMixin):
     def to(self, target: Any = None, *, dtype: Any = None, device: Any = None) -> Tensor:
         """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to("float64")``."""
         if target is not None:
-            if isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda", "gpu"):
+            # A string names a dtype ("float64") or else a device ("cuda", or a typo reported as a device).
+            if isinstance(target, str) and not _is_dtype_name(target):
                 device = target
             else:
                 dtype = target
@@ -295,6 +300,40 @@ class Tensor(ViewMixin, IndexingMixin, MathMixin, ReduceMixin):
         return int(self.item())
 
     __hash__ = object.__hash__  # tensors are identity-hashed (``==`` is elementwise)
+
+
+def _is_dtype_name(name: str) -> bool:
+    try:
+        to_dtype(name)
+    except DTypeError:
+        return False
+    return True
+
+
+def wrap_strided(array: np.ndarray) -> Tensor:
+    """A tensor over the memory of a non-empty NumPy array of any strides, without copying.
+
+    The storage is a 1-D window from the array's lowest-addressed element to
+    its highest; the tensor's offset and (element) strides reproduce the array.
+
+    Raises:
+        ShapeError: if a stride is not a whole number of elements.
+    """
+    itemsize = array.dtype.itemsize
+    if any(s % itemsize for s in array.strides):
+        raise ShapeError(f"array strides {array.strides} are not multiples of the item size {itemsize}")
+    if array.ndim == 0:
+        return Tensor(array.reshape(1), (), (), 0)
+    strides = tuple(s // itemsize for s in array.strides)
+    low, high = layout.memory_extent(array.shape, strides, 0)
+    # The element at the lowest address: index 0 along positive strides, the last along negative ones.
+    corner = array[tuple(slice(n - 1, n) if s < 0 else slice(0, 1) for s, n in zip(strides, array.shape, strict=True))]
+    storage = np.lib.stride_tricks.as_strided(
+        corner, shape=(high - low + 1,), strides=(itemsize,), writeable=array.flags.writeable
+    )
+    out = Tensor(storage, array.shape, strides, -low)
+    out._array = array
+    return out
 
 
 def _coerce_result_dtype(array: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Tests of hyperion-tensor (a package, so that test modules can share ``strategies``)."""
