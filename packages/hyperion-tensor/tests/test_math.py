@@ -283,3 +283,20 @@ def test_float_ops_keep_their_dtype(dtype: np.dtype) -> None:
     x = ht.ones(3, dtype=dtype)
     for result in (x + 1, x * 0.5, x.exp(), x.sigmoid(), x.rsqrt(), x.reciprocal(), x @ x, x.clip(0, 1), -x):
         assert result.dtype == dtype
+
+
+def test_operators_defer_to_types_that_opt_out_of_numpy_operators():
+    """A higher-layer tensor type sets ``__array_ufunc__ = None``; raw ops must hand over to it."""
+
+    class Differentiable:
+        __array_ufunc__ = None
+
+        def __radd__(self, other):
+            return ("radd", other.shape)
+
+        def __rmatmul__(self, other):
+            return ("rmatmul", other.shape)
+
+    x = ht.ones(2, 3)
+    assert x + Differentiable() == ("radd", (2, 3))
+    assert x @ Differentiable() == ("rmatmul", (2, 3))

@@ -153,6 +153,15 @@ def operand(value: Any, device: str) -> Any:
     return array
 
 
+def _defers(value: Any) -> bool:
+    """Whether an operand's type asks NumPy-like arrays to step aside (``__array_ufunc__ = None``).
+
+    Tensor types of higher layers (the autograd tensor) do, so ``raw + differentiable`` returns
+    ``NotImplemented`` here and Python calls the differentiable type's reflected method.
+    """
+    return not isinstance(value, _CPU_TYPES) and getattr(type(value), "__array_ufunc__", 0) is None
+
+
 def call_broadcasting(impl: Callable[..., Any], arrays: tuple[Any, ...]) -> Any:
     """Call a kernel; if it fails, say which shapes did not broadcast (checked only on failure: no cost otherwise)."""
     try:
@@ -188,6 +197,8 @@ class MathMixin:
             if type(other._storage) is not type(self._storage):
                 raise DeviceError(f"expected all tensors on the same device, got {device} and {other.device}")
             b = other._array if other._array is not None else other._arr()
+        elif _defers(other):
+            return NotImplemented
         else:
             b = operand(other, device)
         arrays = (b, a) if reflected else (a, b)
@@ -410,6 +421,8 @@ class MathMixin:
     # -- matrix product ---------------------------------------------------------
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's rules: 1-D operands, batched and broadcast leading dims."""
+        if _defers(other):
+            return NotImplemented
         a = self._array if self._array is not None else self._arr()
         b = operand(other, self.device)
         try:
