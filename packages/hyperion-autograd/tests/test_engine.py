@@ -446,3 +446,32 @@ def test_detach_does_not_keep_the_graph_alive() -> None:
     value = y.detach()
     del y
     assert node() is None and value.item() == pytest.approx(3 * np.e)
+
+
+def test_leaf_gradients_never_share_storage_even_when_backward_passes_one_object_on():
+    # Add hands the same gradient object to both inputs; a retained non-leaf sees it too.
+    a = ag.tensor([1.0, 2.0], requires_grad=True)
+    b = ag.tensor([3.0, 4.0], requires_grad=True)
+    c = a * 2.0
+    c.retain_grad()
+    (c + b).backward(ag.tensor([1.0, 1.0]))
+    grads = [a.grad, b.grad, c.grad]
+    storages = {id(g.data.storage) for g in grads}
+    assert len(storages) == 3
+    b.grad.data[...] = 0.0  # an optimizer may zero a gradient in place
+    assert c.grad.tolist() == [1.0, 1.0] and a.grad.tolist() == [2.0, 2.0]
+
+
+def test_a_dense_fresh_gradient_is_adopted_without_a_copy_and_the_callers_grad_is_not():
+    w = ag.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x = ag.tensor([[1.0, 1.0]])
+    (x @ w).sum().backward()
+    assert w.grad.data.is_contiguous() and w.grad.data.offset == 0
+    seed = ag.tensor([5.0, 6.0])
+    v = ag.tensor([1.0, 1.0], requires_grad=True)
+    (v * 1.0).backward(seed)
+    u = ag.tensor([1.0, 1.0], requires_grad=True)
+    u.backward(seed)
+    assert id(u.grad.data.storage) != id(seed.data.storage)
+    seed.data[...] = 0.0
+    assert u.grad.tolist() == [5.0, 6.0] and v.grad.tolist() == [5.0, 6.0]

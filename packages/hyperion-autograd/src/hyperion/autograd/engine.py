@@ -115,17 +115,29 @@ def _run_hooks(hooks: dict[int, Any], grad_out: Any) -> Any:
     return grad_out
 
 
-def _accumulate(tensor: Any, grad_in: Any, create_graph: bool) -> None:
-    """Add a gradient to ``tensor.grad``, out of place; the first time, as a copy with its own storage.
+def _accumulate(tensor: Any, grad_in: Any, create_graph: bool, handed_out: set[int]) -> None:
+    """Add a gradient to ``tensor.grad``, out of place; the first time, in storage ``.grad`` owns alone.
 
-    The copy matters: the same gradient object may reach several tensors (``Add``
-    passes its gradient to both inputs), and ``.grad`` may be modified in place.
-    With ``create_graph`` the copy is a recorded ``clone``, so ``.grad`` stays differentiable.
+    A gradient that one backward pass computed is adopted as it is when it is
+    dense and its storage has not already gone to another ``.grad`` in this
+    pass; otherwise (``Add`` passes one gradient object to both inputs, a view
+    op passes a strided window, the caller passed its own ``grad``) it is
+    copied, because ``.grad`` may later be modified in place. ``handed_out``
+    holds the ids of the storages given away so far. With ``create_graph`` the
+    copy is a recorded ``clone``, so ``.grad`` stays differentiable.
     """
-    if tensor._grad is None:
-        tensor._grad = grad_in.clone() if create_graph else grad_in._fresh_copy()
-    else:
+    if tensor._grad is not None:
         tensor._grad = tensor._grad + grad_in
+    elif create_graph:
+        tensor._grad = grad_in.clone()
+    else:
+        raw = grad_in.data
+        storage = raw.storage
+        if id(storage) in handed_out or raw.offset != 0 or raw.numel() != storage.shape[0] or not raw.is_contiguous():
+            tensor._grad = grad_in._fresh_copy()
+        else:
+            tensor._grad = grad_in if grad_in._grad_fn is None else grad_in.detach()
+            handed_out.add(id(storage))
 
 
 def _call_backward(node: Function, grad_out: Any, mode: Any) -> Any:
@@ -198,6 +210,8 @@ def _sweep(
 ) -> list[Any] | None:
     buffers: dict[Function, Any] = {}
     leaf_grads: dict[int, list[Any]] = {}
+    # The caller's own gradients may be reused by the caller: never adopt their storage.
+    handed_out = {id(g.data.storage) for g in root_grads}
     root_nodes = []
     for root, g in zip(roots, root_grads, strict=True):
         node = root._grad_fn
@@ -227,7 +241,7 @@ def _sweep(
         if node._retained is not None and accumulate and not pruned:
             retained = node._retained()
             if retained is not None:
-                _accumulate(retained, g, create_graph)
+                _accumulate(retained, g, create_graph, handed_out)
         if pruned:
             if node in target_nodes:
                 captured[node] = g
@@ -266,13 +280,13 @@ def _sweep(
         if pruned:
             captured[id(leaf)] = g
         if accumulate:
-            _accumulate(leaf, g, create_graph)
+            _accumulate(leaf, g, create_graph, handed_out)
     if not pruned:
         return None
     if accumulate:  # backward(inputs=...): non-leaf inputs accumulate too
         for node, tensor in target_nodes.items():
             if node in captured:
-                _accumulate(tensor, captured[node], create_graph)
+                _accumulate(tensor, captured[node], create_graph, handed_out)
     return [captured.get(t._grad_fn if t._grad_fn is not None else id(t)) for t in targets]
 
 
