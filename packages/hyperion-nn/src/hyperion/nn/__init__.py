@@ -1,7 +1,82 @@
-"""hyperion.nn — modules, layers, losses, optimizers and data on hyperion-autograd."""
+"""hyperion.nn — modules, layers, losses, optimizers, data and checkpoints on hyperion-autograd.
 
+Run the MNIST / Fashion-MNIST demo with ``hyperion-nn mnist`` (or ``python -m hyperion.nn mnist``).
+"""
+
+from hyperion.nn import checkpoint, data, functional, init, optim
 from hyperion.nn.__about__ import __version__
 from hyperion.nn.containers import ModuleDict, ModuleList, Sequential
+from hyperion.nn.layers import (
+    GELU,
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BasicBlock,
+    BatchNorm1d,
+    BatchNorm2d,
+    BCELoss,
+    BCEWithLogitsLoss,
+    Conv2d,
+    CrossEntropyLoss,
+    Dropout,
+    Embedding,
+    Flatten,
+    GroupNorm,
+    Identity,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    Residual,
+    RMSNorm,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    SwiGLU,
+    Tanh,
+    Unflatten,
+)
 from hyperion.nn.module import Module, Parameter
 
 __all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "Sequential", "__version__"]
+__all__ += [  # layers, functional ops and initialisers
+    "GELU",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BasicBlock",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GroupNorm",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool2d",
+    "NLLLoss",
+    "RMSNorm",
+    "ReLU",
+    "Residual",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "SwiGLU",
+    "Tanh",
+    "Unflatten",
+    "checkpoint",
+    "data",
+    "functional",
+    "init",
+    "optim",
+]

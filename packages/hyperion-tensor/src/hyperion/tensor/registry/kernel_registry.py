@@ -212,11 +212,10 @@ class KernelRegistry:
             KernelSelectionError: if the environment variable's spec is invalid.
             DuplicateProviderError: if two installed providers share a name.
         """
-        try:
-            return self._cache[op, device, self._context.get()]
-        except KeyError:
-            pass
         context = self._context.get()
+        cached = self._cache.get((op, device, context))
+        if cached is not None:
+            return cached
         generation = self._generation
         fn = self._resolve(op, device, context)[1]
         with self._lock:

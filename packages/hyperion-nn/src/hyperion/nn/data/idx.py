@@ -1,0 +1,176 @@
+"""The IDX file format (MNIST, Fashion-MNIST): read and write, gzip-compressed or raw.
+
+An IDX file is a 4-byte magic number — two zero bytes, a dtype code and the
+number of dimensions — followed by one big-endian ``uint32`` per dimension and
+then the elements, big-endian, in C order. Every read checks all of it and
+names the file when something is wrong: a truncated download must never be
+read as a short data set.
+
+Examples:
+    >>> import numpy as np, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
+    >>> write_idx(path, np.array([3, 1, 4], dtype=np.uint8))
+    >>> read_idx(path).tolist()
+    [3, 1, 4]
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["IDX_DTYPES", "IdxFormatError", "parse_idx", "read_idx", "write_idx"]
+
+#: IDX dtype code → element type (big-endian on disk).
+IDX_DTYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class IdxFormatError(ValueError):
+    """An IDX file is malformed: bad magic number, dtype code, dimensions or size."""
+
+
+def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Decode the (uncompressed) bytes of an IDX file.
+
+    Args:
+        data: the whole file content.
+        name: what to call the file in error messages.
+
+    Returns:
+        A read-only-safe copy as a native-endian NumPy array with the file's shape.
+
+    Raises:
+        IdxFormatError: naming ``name``, when the header is malformed or the number of
+            bytes does not match the dimensions it declares.
+    """
+    if len(data) < 4:
+        raise IdxFormatError(f"{name}: not an IDX file: only {len(data)} bytes, shorter than the 4-byte magic number")
+    zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]
+    if zero0 != 0 or zero1 != 0:
+        raise IdxFormatError(
+            f"{name}: not an IDX file: magic number {data[:4].hex()} does not start with two zero bytes"
+        )
+    if code not in IDX_DTYPES:
+        known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)
+        raise IdxFormatError(f"{name}: unknown IDX dtype code 0x{code:02X} (known: {known})")
+    if ndim == 0:
+        raise IdxFormatError(f"{name}: IDX header declares 0 dimensions")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise IdxFormatError(
+            f"{name}: truncated IDX header: {ndim} dimensions need {header} header bytes, file has {len(data)}"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    dtype = IDX_DTYPES[code]
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) != expected:
+        what = "truncated" if len(data) < expected else "has trailing bytes"
+        raise IdxFormatError(
+            f"{name}: {what}: header declares shape {shape} of {dtype.name} "
+            f"({expected} bytes with the header) but the file holds {len(data)} bytes"
+        )
+    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=True)
+
+
+def _read_bytes(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    # Decide by content, not by name: some distributions ship the files uncompressed under .gz names.
+    if not raw.startswith(_GZIP_MAGIC):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as error:
+        raise IdxFormatError(f"{path}: corrupt or truncated gzip stream ({error})") from None
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file, gzip-compressed or raw (detected from the content).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The array, native byte order, with the shape declared in the header.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        IdxFormatError: naming the file, for a corrupt gzip stream or a malformed IDX structure.
+    """
+    path = Path(path)
+    return parse_idx(_read_bytes(path), name=str(path))
+
+
+def _encode_idx(array: np.ndarray) -> bytes:
+    matches = [
+        (code, dtype)
+        for code, dtype in IDX_DTYPES.items()
+        if dtype.kind == array.dtype.kind and dtype.itemsize == array.dtype.itemsize
+    ]
+    if not matches:
+        supported = ", ".join(sorted({d.newbyteorder("=").name for d in IDX_DTYPES.values()}))
+        raise TypeError(f"IDX cannot store dtype {array.dtype} (supported: {supported})")
+    code, dtype = matches[0]
+    if array.ndim == 0 or array.ndim > 255:
+        raise ValueError(f"IDX stores arrays of 1 to 255 dimensions, got shape {array.shape}")
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    return header + np.ascontiguousarray(array, dtype=dtype).tobytes()
+
+
+def write_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | None = None) -> None:
+    """Write ``array`` as an IDX file, atomically (temporary file in the same folder + rename).
+
+    Args:
+        path: destination.
+        array: uint8, int8, int16, int32, float32 or float64 data, 1 to 255 dimensions.
+        compress: gzip the file; by default, when ``path`` ends in ``.gz``.
+
+    Raises:
+        TypeError: for a dtype IDX cannot hold.
+    """
+    path = Path(path)
+    payload = _encode_idx(np.asarray(array))
+    if compress if compress is not None else path.suffix == ".gz":
+        payload = gzip.compress(payload, mtime=0)
+    write_bytes_atomic(path, payload)
+
+
+def default_file_mode() -> int:
+    """The permissions ``open()`` would give a new file (0o666 less the umask).
+
+    ``tempfile.mkstemp`` creates files readable by their owner only; files renamed
+    into place get these ordinary permissions instead.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_bytes_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` through a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, default_file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,417 @@
+"""2-D convolution as im2col on strided views, and the ``Im2col``/``Col2im`` pair it is built on.
+
+``im2col`` turns every receptive field of a (padded) input into one column of a
+matrix without a Python loop over output pixels: a single strided view of shape
+``(N, C, OH, OW, kh, kw)`` (two ``unfold`` s of the tensor, whose strides step by
+``stride`` between windows and by ``dilation`` inside one), reordered (one copy) into columns
+``(groups, C/groups·kh·kw, N·OH·OW)``. The convolution is then one (batched
+over groups) matrix product with the weight, ``(g, O/g, K) @ (g, K, M)``.
+
+Gradients (``Conv2d`` backward, built from differentiable ops):
+
+* weight: ``gy`` (as ``(g, O/g, M)``) ``@ im2col(x)ᵀ`` — a matmul;
+* input: ``col2im(Wᵀ @ gy)``, where :class:`Col2im` scatters each column back
+  onto the positions it was read from (a loop over the ``kh·kw`` kernel
+  offsets, each one strided slice-add); its own backward is :class:`Im2col`,
+  and ``Im2col``'s is ``Col2im``, so double backward works;
+* bias: ``gy`` summed over batch and positions.
+
+Examples:
+    >>> import hyperion.autograd as ag
+    >>> from hyperion.nn import functional as F
+    >>> x = ag.ones(1, 1, 4, 4)
+    >>> F.conv2d(x, ag.ones(1, 1, 3, 3)).tolist()
+    [[[[9.0, 9.0], [9.0, 9.0]]]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hyperion.autograd import Function, Tensor, cat, is_grad_enabled, zeros
+from hyperion.autograd.function import RawTensor
+from hyperion.nn.functional._common import arr, as_input, pair, raw_from, xp_of
+from hyperion.tensor import ShapeError
+
+__all__ = ["ConvGeometry", "col2im", "conv2d", "conv_geometry", "im2col"]
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Everything that fixes how windows are cut from an input of one shape.
+
+    Attributes:
+        in_shape: ``(N, C, H, W)`` of the unpadded input.
+        kernel: ``(kh, kw)``.
+        stride, padding, dilation: pairs ``(h, w)``.
+        groups: channel groups; each has its own im2col matrix.
+        out_hw: ``(OH, OW)``.
+        extra: additional padding at the bottom/right (pooling's ``ceil_mode``), ``(0, 0)`` otherwise.
+    """
+
+    in_shape: tuple[int, int, int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    out_hw: tuple[int, int]
+    extra: tuple[int, int] = (0, 0)
+
+    @property
+    def positions(self) -> int:
+        """``M = N·OH·OW``: one column of the im2col matrix per output position."""
+        n = self.in_shape[0]
+        return n * self.out_hw[0] * self.out_hw[1]
+
+    @property
+    def taps(self) -> int:
+        """``K = C/groups·kh·kw``: one row of the im2col matrix per weight of a filter."""
+        return self.in_shape[1] // self.groups * self.kernel[0] * self.kernel[1]
+
+
+def conv_geometry(
+    in_shape: tuple[int, ...],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+    groups: int,
+    op: str = "conv2d",
+    ceil_mode: bool = False,
+) -> ConvGeometry:
+    """Validate a window configuration and compute the output size.
+
+    With ``ceil_mode`` (pooling) a last, partial window is kept when it starts
+    inside the input or the left padding; the rows/columns it reaches beyond
+    the padded input are recorded as ``extra`` padding.
+
+    Raises:
+        ValueError: for non-positive stride/dilation/kernel or negative padding.
+        ShapeError: if the (dilated) kernel is larger than the padded input.
+    """
+    if min(stride) < 1 or min(dilation) < 1 or min(kernel) < 1 or min(padding) < 0:
+        raise ValueError(
+            f"{op}: kernel_size {kernel}, stride {stride} and dilation {dilation} must be positive "
+            f"and padding {padding} non-negative"
+        )
+    n, c, h, w = in_shape
+    extent = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True))
+    padded = (h + 2 * padding[0], w + 2 * padding[1])
+    if extent[0] > padded[0] or extent[1] > padded[1]:
+        raise ShapeError(
+            f"{op}: kernel of size {kernel} (dilated extent {extent}) is larger than the padded input "
+            f"{padded} (input {(h, w)}, padding {padding})"
+        )
+    sizes, extra = [], []
+    for size, full, ext, step, pad in zip((h, w), padded, extent, stride, padding, strict=True):
+        if ceil_mode:
+            out = -(-(full - ext) // step) + 1
+            if (out - 1) * step >= size + pad:
+                out -= 1
+        else:
+            out = (full - ext) // step + 1
+        sizes.append(out)
+        extra.append(max(0, (out - 1) * step + ext - full))
+    return ConvGeometry(
+        (n, c, h, w), kernel, stride, padding, dilation, groups, (sizes[0], sizes[1]), (extra[0], extra[1])
+    )
+
+
+def _padded(x: RawTensor, geo: ConvGeometry, fill: float = 0.0) -> RawTensor:
+    """``x`` with ``padding`` (and any ``extra``) filled with ``fill`` around its last two dims."""
+    (ph, pw), (eh, ew) = geo.padding, geo.extra
+    if ph == pw == eh == ew == 0:
+        return x
+    xp = xp_of(x)
+    n, c, h, w = x.shape
+    out = xp.full((n, c, h + 2 * ph + eh, w + 2 * pw + ew), fill, dtype=x.dtype)
+    out[:, :, ph : ph + h, pw : pw + w] = arr(x)
+    return raw_from(out)
+
+
+def windows(x: RawTensor, geo: ConvGeometry, fill: float = 0.0) -> Any:
+    """Every receptive field of ``x`` (padded with ``fill``) as one strided view ``(N, C, OH, OW, kh, kw)``.
+
+    Two ``unfold`` s cut the (dilated) windows every ``stride`` along H and W;
+    a step slice keeps every ``dilation``-th tap. Nothing is copied but the padding.
+    """
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    (kh, kw) = geo.kernel
+    view = _padded(x, geo, fill).unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)
+    if (dh, dw) != (1, 1):
+        view = view[..., ::dh, ::dw]
+    return arr(view)
+
+
+def _im2col_array(x: RawTensor, geo: ConvGeometry) -> Any:
+    n, c = geo.in_shape[:2]
+    g = geo.groups
+    oh, ow = geo.out_hw
+    kh, kw = geo.kernel
+    win = windows(x, geo).reshape(n, g, c // g, oh, ow, kh, kw)
+    # (g, C/g, kh, kw, N, OH, OW): the one copy, made by reshape; output positions innermost,
+    # so the copy reads the input along its rows.
+    return win.transpose(1, 2, 5, 6, 0, 3, 4).reshape(g, geo.taps, geo.positions)
+
+
+def _col2im_array(cols: Any, xp: Any, geo: ConvGeometry) -> Any:
+    n, c, h, w = geo.in_shape
+    oh, ow = geo.out_hw
+    kh, kw = geo.kernel
+    (sh, sw), (dh, dw), (ph, pw) = geo.stride, geo.dilation, geo.padding
+    hp, wp = h + 2 * ph + geo.extra[0], w + 2 * pw + geo.extra[1]
+    blocks = cols.reshape(c, kh, kw, n, oh, ow)
+    if (sh, sw) == (1, 1):
+        # Unit stride: a kernel offset (i, j) is a shift by i·dh·Wp + j·dw in the flattened padded
+        # plane. Widening each block's rows to Wp with zeros turns every slice-add into one long
+        # contiguous run (what lands past a row's end is those zeros).
+        wide = xp.empty((c, kh, kw, n, oh, wp), dtype=cols.dtype)
+        wide[..., :ow] = blocks
+        wide[..., ow:] = 0
+        wide = wide.reshape(c, kh, kw, n, oh * wp)
+        flat = xp.empty((c, n, (hp + 1) * wp), dtype=cols.dtype)
+        flat[:, :, : oh * wp] = wide[:, 0, 0]  # the (0, 0) offset starts the sum
+        flat[:, :, oh * wp :] = 0
+        for i in range(kh):
+            for j in range(kw):
+                if i == j == 0:
+                    continue
+                start = i * dh * wp + j * dw
+                flat[:, :, start : start + oh * wp] += wide[:, i, j]
+        out = flat[:, :, : hp * wp].reshape(c, n, hp, wp)
+    else:
+        # Accumulate channel-major, matching the columns' layout; one strided slice-add per kernel offset.
+        out = xp.zeros((c, n, hp, wp), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                top, left = i * dh, j * dw
+                out[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw] += blocks[:, i, j]
+    return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
+
+
+# BLAS runs the thin products of im2col (few filters, very many positions) well below its
+# peak when the position axis is long; cache-sized slices of it run several times faster.
+_CHUNK = 4096
+
+
+def _group_matmul(a: Any, b: Any) -> Any:
+    """``a @ b`` over a leading group dimension, as one 2-D product when there is a single group.
+
+    Indexing the single group (``a[0]``) is a view whatever the layout, so a
+    transposed operand reaches BLAS as a transposed matrix instead of being copied.
+    """
+    if a.shape[0] == 1:
+        return (a[0] @ b[0]).reshape(1, a.shape[1], b.shape[2])
+    return a @ b
+
+
+def _weights_times_columns(w: Any, cols: Any, xp: Any) -> Any:
+    """``w @ cols`` for ``(g, O/g, K) @ (g, K, M)``; a single group is done in slices of the M axis."""
+    g, rows, positions = w.shape[0], w.shape[1], cols.shape[2]
+    if g != 1 or positions <= 2 * _CHUNK:
+        return _group_matmul(w, cols)
+    out = xp.empty((1, rows, positions), dtype=xp.result_type(w, cols))
+    for start in range(0, positions, _CHUNK):
+        xp.matmul(w[0], cols[0, :, start : start + _CHUNK], out=out[0, :, start : start + _CHUNK])
+    return out
+
+
+class ContractPositions(Function):
+    """``a @ bᵀ`` for ``a`` ``(P, M)``, ``b`` ``(Q, M)`` with a long ``M``, summed over slices of ``M``.
+
+    The weight gradient of a convolution (``gy @ colsᵀ``); the backward is the
+    two ordinary products ``g @ b`` and ``gᵀ @ a``.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, a: RawTensor, b: RawTensor) -> RawTensor:
+        xa, xb = arr(a), arr(b)
+        out = xa[:, :_CHUNK] @ xb[:, :_CHUNK].T
+        for start in range(_CHUNK, xa.shape[1], _CHUNK):
+            out += xa[:, start : start + _CHUNK] @ xb[:, start : start + _CHUNK].T
+        ctx.save_for_backward(a, b)
+        return raw_from(out)
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor) -> Any:
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad_out.matmul(b) if need_a else None), (grad_out.transpose(0, 1).matmul(a) if need_b else None)
+
+
+class Im2col(Function):
+    """``(N, C, H, W)`` → columns ``(groups, C/groups·kh·kw, N·OH·OW)``; backward is :class:`Col2im`."""
+
+    @staticmethod
+    def forward(ctx: Any, x: RawTensor, geo: ConvGeometry) -> RawTensor:
+        ctx.geo = geo
+        return raw_from(_im2col_array(x, geo))
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor) -> Any:
+        return Col2im.apply(grad_out, ctx.geo), None
+
+
+class Col2im(Function):
+    """Columns ``(groups, C/groups·kh·kw, N·OH·OW)`` summed back onto ``(N, C, H, W)``; backward is :class:`Im2col`."""
+
+    @staticmethod
+    def forward(ctx: Any, cols: RawTensor, geo: ConvGeometry) -> RawTensor:
+        ctx.geo = geo
+        return raw_from(_col2im_array(arr(cols), xp_of(cols), geo))
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor) -> Any:
+        return Im2col.apply(grad_out, ctx.geo), None
+
+
+def im2col(x: Tensor, geo: ConvGeometry) -> Tensor:
+    """Differentiable im2col (see :class:`Im2col`)."""
+    return Im2col.apply(x, geo)
+
+
+def col2im(cols: Tensor, geo: ConvGeometry) -> Tensor:
+    """Differentiable col2im (see :class:`Col2im`)."""
+    return Col2im.apply(cols, geo)
+
+
+class Conv2dFunction(Function):
+    """``conv2d(x, weight, bias)`` in one forward pass: im2col + one (group-batched) matmul."""
+
+    @staticmethod
+    def forward(ctx: Any, x: RawTensor, weight: RawTensor, bias: RawTensor | None, geo: ConvGeometry) -> RawTensor:
+        xp = xp_of(x)
+        g = geo.groups
+        n = geo.in_shape[0]
+        oh, ow = geo.out_hw
+        out_channels = weight.shape[0]
+        cols = _im2col_array(x, geo)  # (g, K, M)
+        w_rows = xp.ascontiguousarray(arr(weight)).reshape(g, out_channels // g, geo.taps)
+        y = _weights_times_columns(w_rows, cols, xp)  # (g, O/g, M)
+        # (O, N, OH, OW) viewed as (N, O, OH, OW): no copy.
+        y = y.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)
+        if bias is not None:
+            y += arr(bias).reshape(1, out_channels, 1, 1)
+        ctx.geo = geo
+        # The columns are kept for the weight gradient of a plain backward (saves redoing im2col).
+        ctx.cols = cols
+        ctx.save_for_backward(x, weight)
+        return raw_from(y)
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor) -> Any:
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b, _ = ctx.needs_input_grad
+        geo = ctx.geo
+        g, taps, positions = geo.groups, geo.taps, geo.positions
+        out_channels = weight.shape[0]
+        # gy as (g, O/g, M), matching the forward's (g, O/g, K) @ (g, K, M).
+        gy_rows = grad_out.transpose(0, 1).reshape(g, out_channels // g, positions)
+        w_rows = weight.reshape(g, out_channels // g, taps)
+        gx = gw = gb = None
+        if need_x:
+            gx = Col2im.apply(_group_matmul(w_rows.transpose(1, 2), gy_rows), geo)
+        if need_w:
+            # With create_graph the columns must be a differentiable function of x; otherwise reuse them.
+            cols = Im2col.apply(x, geo) if is_grad_enabled() else Tensor(raw_from(ctx.cols))
+            if g == 1 and positions > 2 * _CHUNK:
+                gw = ContractPositions.apply(gy_rows[0], cols[0])
+            else:
+                gw = _group_matmul(gy_rows, cols.transpose(1, 2))
+            gw = gw.reshape(weight.shape)
+        if need_b:
+            gb = grad_out.sum(dim=(0, 2, 3))
+        return gx, gw, gb, None
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002 - PyTorch name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation of ``input`` ``(N, C, H, W)`` (or ``(C, H, W)``) with ``weight`` ``(O, C/groups, kh, kw)``.
+
+    Args:
+        input: the images.
+        weight: the filters.
+        bias: optional ``(O,)``.
+        stride: step between windows.
+        padding: zeros added on each side; or ``"valid"`` (none) or ``"same"``
+            (output as large as the input; stride 1 only).
+        dilation: spacing between kernel taps.
+        groups: split channels into independent groups (``groups == C`` is depthwise).
+
+    Returns:
+        ``(N, O, OH, OW)`` (or ``(O, OH, OW)`` for an unbatched input).
+
+    Raises:
+        ShapeError: for wrong ranks, channel counts that do not match the weight
+            and groups, or a kernel larger than the padded input.
+        ValueError: for a bad stride/padding/dilation/groups.
+    """
+    x = as_input(input)
+    w = as_input(weight, "weight")
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    if x.ndim != 4:
+        raise ShapeError(f"conv2d expects a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
+    if w.ndim != 4:
+        raise ShapeError(f"conv2d expects a 4-D weight (out_channels, in_channels/groups, kh, kw), got shape {w.shape}")
+    if groups < 1 or x.shape[1] % groups or w.shape[0] % groups:
+        raise ValueError(
+            f"conv2d: groups={groups} must divide both the input channels {x.shape[1]} and the output channels {w.shape[0]}"
+        )
+    if x.shape[1] != w.shape[1] * groups:
+        raise ShapeError(
+            f"conv2d: input has {x.shape[1]} channels (shape {x.shape}) but weight of shape {w.shape} with "
+            f"groups={groups} expects {w.shape[1] * groups} channels"
+        )
+    kernel = (w.shape[2], w.shape[3])
+    stride_ = pair(stride, "stride")
+    dilation_ = pair(dilation, "dilation")
+    padding_ = _resolve_padding(padding, kernel, stride_, dilation_)
+    if bias is not None:
+        bias = as_input(bias, "bias")
+        if tuple(bias.shape) != (w.shape[0],):
+            raise ShapeError(f"conv2d: bias must have shape ({w.shape[0]},), got {bias.shape}")
+    if isinstance(padding_, tuple) and len(padding_) == 4:
+        top, bottom, left, right = padding_
+        x = _pad_asymmetric(x, top, bottom, left, right)
+        padding_ = (0, 0)
+    geo = conv_geometry(tuple(x.shape), kernel, stride_, padding_, dilation_, groups)
+    out = Conv2dFunction.apply(x, w, bias, geo)
+    return out.squeeze(0) if unbatched else out
+
+
+def _resolve_padding(
+    padding: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]
+) -> tuple[int, ...]:
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d: padding='same' is only supported with stride 1")
+        totals = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
+        if all(t % 2 == 0 for t in totals):
+            return (totals[0] // 2, totals[1] // 2)
+        return (totals[0] // 2, totals[0] - totals[0] // 2, totals[1] // 2, totals[1] - totals[1] // 2)
+    if isinstance(padding, str):
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    return pair(padding, "padding")
+
+
+def _pad_asymmetric(x: Tensor, top: int, bottom: int, left: int, right: int) -> Tensor:
+    """Zero-pad the last two dims by different amounts on each side (for ``padding='same'``)."""
+    n, c, h, w = x.shape
+    parts = [zeros(n, c, top, w, dtype=x.dtype), x, zeros(n, c, bottom, w, dtype=x.dtype)]
+    x = cat([p for p in parts if p.shape[2]], dim=2)
+    h = x.shape[2]
+    parts = [zeros(n, c, h, left, dtype=x.dtype), x, zeros(n, c, h, right, dtype=x.dtype)]
+    return cat([p for p in parts if p.shape[3]], dim=3)
