@@ -322,9 +322,11 @@ class MathMixin:
         """Limit values to ``[min, max]`` (either bound may be ``None``)."""
         if min is None and max is None:
             raise ValueError("clip needs at least one of min and max")
-        return apply_elementwise("clip", self.device, (self, min, max), self._from_array) if (
-            min is not None and max is not None
-        ) else (self.maximum(min) if max is None else self.minimum(max))
+        if max is None:
+            return self.maximum(min)
+        if min is None:
+            return self.minimum(max)
+        return apply_elementwise("clip", self.device, (self, min, max), self._from_array)
 
     clamp = clip
 

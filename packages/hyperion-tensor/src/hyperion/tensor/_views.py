@@ -210,9 +210,8 @@ class ViewMixin:
 
     def as_strided(self, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
         """Any layout over this tensor's storage; refused if it reaches outside the storage."""
-        from_type = type(self)
         offset = self._offset if storage_offset is None else int(storage_offset)
-        return from_type(self._storage, tuple(size), tuple(stride), offset)
+        return type(self)(self._storage, tuple(size), tuple(stride), offset)
 
     def contiguous(self) -> Tensor:
         """This tensor if it is already row-major dense, else a row-major copy."""
