@@ -12,6 +12,15 @@ The run folder (``--out``) receives the checkpoint (``model.safetensors``), the
 per-epoch history (``metrics.json``) and the learning curves (``curves.png``,
 when matplotlib is installed: ``pip install hyperion-nn[plot]``), each written
 atomically.
+
+Data-parallel training over MPI (``pip install 'hyperion-nn[distributed]'``)::
+
+    mpiexec -n 2 hyperion-nn mnist --ddp
+
+runs one process per rank; ``--batch-size`` stays the *global* batch, split evenly
+over the ranks, so the run trains the same model as a single process would. Only
+rank 0 prints progress and writes the run folder. A launch by ``mpiexec`` with more
+than one rank turns ``--ddp`` on by itself.
 """
 
 from __future__ import annotations
@@ -37,6 +46,15 @@ from hyperion.nn.models import build_model
 from hyperion.nn.module import Module
 from hyperion.nn.optim import SGD, AdamW, Optimizer
 from hyperion.nn.optim.lr_scheduler import WarmupCosineLR
+from hyperion.nn.parallel import (
+    DistributedDataLoader,
+    DistributedSampler,
+    MPIUnavailableError,
+    ParameterMismatchError,
+    get_comm,
+    launch_world_size,
+    setup_data_parallel,
+)
 from hyperion.nn.train import EpochMetrics, StepInfo, fit
 
 __all__ = ["main", "prepare_images"]
@@ -111,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit-test", type=_positive_int, help="evaluate on the first N test images")
     run.add_argument("--no-plot", action="store_true", help="do not draw the learning curves")
     run.add_argument("--json", action="store_true", help="print the final metrics as one JSON object, last on stdout")
+    run.add_argument(
+        "--ddp",
+        action="store_true",
+        help="data-parallel over MPI ranks (launch with mpiexec -n N; on by itself under mpiexec with N > 1); "
+        "--batch-size is the global batch, split evenly over the ranks",
+    )
     return parser
 
 
@@ -130,7 +154,7 @@ def _load_split(args: argparse.Namespace, split: str, log: Any) -> tuple[np.ndar
         raise UserError(str(error)) from None
 
 
-def _loaders(args: argparse.Namespace, log: Any) -> tuple[DataLoader, DataLoader]:
+def _loaders(args: argparse.Namespace, log: Any, ranks: tuple[int, int] = (0, 1)) -> tuple[DataLoader, DataLoader]:
     train_x, train_y = _load_split(args, "train", log)
     test_x, test_y = _load_split(args, "test", log)
     if args.limit_train is not None and args.limit_train < len(train_x):
@@ -141,7 +165,13 @@ def _loaders(args: argparse.Namespace, log: Any) -> tuple[DataLoader, DataLoader
         test_x, test_y = test_x[: args.limit_test], test_y[: args.limit_test]
     train = TensorDataset(prepare_images(train_x), train_y.astype(np.int64))
     test = TensorDataset(prepare_images(test_x), test_y.astype(np.int64))
-    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    rank, size = ranks
+    if size == 1:
+        train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    else:
+        # Every rank draws the permutation a single process would and keeps its share of each batch.
+        sampler = DistributedSampler(len(train), num_replicas=size, rank=rank, shuffle=True, seed=args.seed)
+        train_loader = DistributedDataLoader(train, args.batch_size // size, sampler)
     test_loader = DataLoader(test, batch_size=_EVAL_BATCH)
     return train_loader, test_loader
 
@@ -285,37 +315,48 @@ def run_mnist(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> dict[
     if args.weight_decay < 0:
         raise UserError(f"--weight-decay must be >= 0, got {args.weight_decay}")
     out = args.out if args.out is not None else Path("runs") / f"{args.dataset}-{args.model}"
+    ranks = _ranks(args)
+    main_rank = ranks[0] == 0
+    if args.batch_size % ranks[1]:
+        raise UserError(f"--batch-size {args.batch_size} does not split evenly over {ranks[1]} ranks")
 
     def log(message: str) -> None:
-        stderr.write(message + "\n")
-        stderr.flush()
+        if main_rank:
+            stderr.write(message + "\n")
+            stderr.flush()
 
     start = time.perf_counter()
-    train_loader, test_loader = _loaders(args, log)
+    train_loader, test_loader = _loaders(args, log, ranks)
     train_images, test_images = len(train_loader.dataset), len(test_loader.dataset)
     if len(train_loader) == 0:
         raise UserError("the training set is empty")
     widths = {key: defaults[key] for key in ("channels", "hidden") if key in defaults}
     model = build_model(args.model, seed=args.seed, **widths)
+    try:
+        parallel = setup_data_parallel(model, enabled=ranks[1] > 1)
+    except ParameterMismatchError as error:
+        raise UserError(str(error)) from None
     optimizer = _make_optimizer(args, model)
     total_steps = args.epochs * len(train_loader)
     scheduler = WarmupCosineLR(
         optimizer, warmup_iters=max(1, total_steps // 20), max_iters=max(2, total_steps), min_lr=args.lr / 100
     )
+    split = f" ({ranks[1]} ranks x {args.batch_size // ranks[1]})" if ranks[1] > 1 else ""
     log(
         f"training {args.model} on {args.dataset}: {train_images} train / {test_images} test images, "
-        f"{args.epochs} epochs x {len(train_loader)} steps of {args.batch_size}, {args.optimizer} lr {args.lr:g}"
+        f"{args.epochs} epochs x {len(train_loader)} steps of {args.batch_size}{split}, {args.optimizer} lr {args.lr:g}"
     )
     progress = Progress(args.epochs, stderr)
     history = fit(
-        model,
+        parallel.model,
         optimizer,
         train_loader,
         test_loader,
         args.epochs,
         scheduler=scheduler,
-        on_step=progress.step,
-        on_epoch=progress.epoch,
+        on_step=progress.step if main_rank else None,
+        on_epoch=progress.epoch if main_rank else None,
+        after_backward=parallel.sync_gradients if parallel.distributed else None,
     )
     seconds = time.perf_counter() - start
     final = history[-1]
@@ -328,13 +369,17 @@ def run_mnist(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> dict[
         "seconds": round(seconds, 1),
         "test_images": test_images,
         "test_loss": round(final.test_loss, 4),
-        "train_loss": round(final.train_loss, 4),
+        # Each rank saw its own shard: the mean over the ranks is the whole training set's.
+        "train_loss": round(parallel.average(final.train_loss), 4),
         "optimizer": args.optimizer,
         "batch_size": args.batch_size,
         "lr": args.lr,
         "seed": args.seed,
         "parameters": model.num_parameters(),
+        "ranks": ranks[1],
     }
+    if not main_rank:  # rank 0 alone writes the run folder and the result
+        return result
     try:
         out.mkdir(parents=True, exist_ok=True)
         checkpoint_path = save_checkpoint(out / "model.safetensors", model, optimizer, scheduler, dict(result))
@@ -361,6 +406,27 @@ def run_mnist(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> dict[
     return result
 
 
+def _ranks(args: argparse.Namespace) -> tuple[int, int]:
+    """``(rank, world size)``: MPI's with ``--ddp`` or under an ``mpiexec`` launch of several ranks, else ``(0, 1)``."""
+    if not args.ddp and (launch_world_size() or 1) == 1:
+        return 0, 1
+    try:
+        comm = get_comm()
+    except MPIUnavailableError as error:
+        raise UserError(str(error)) from None
+    return int(comm.Get_rank()), int(comm.Get_size())
+
+
+def _abort_other_ranks(status: int) -> int:
+    """After an error on one rank of a multi-rank job, end every rank (the others would wait forever)."""
+    if "mpi4py.MPI" in sys.modules:
+        comm = sys.modules["mpi4py.MPI"].COMM_WORLD
+        if comm.Get_size() > 1:
+            sys.stderr.flush()
+            comm.Abort(status)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hyperion-nn`` console script.
 
@@ -373,13 +439,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_mnist(args, sys.stdout, sys.stderr)
     except UserError as error:
         sys.stderr.write(f"hyperion-nn: error: {error}\n")
-        return 1
+        return _abort_other_ranks(1)
     except FloatingPointError as error:  # e.g. a learning rate far too large
         sys.stderr.write(f"\nhyperion-nn: error: {error} (try a smaller --lr)\n")
-        return 1
+        return _abort_other_ranks(1)
     except KeyboardInterrupt:
         sys.stderr.write("\nhyperion-nn: interrupted\n")
-        return 130
+        return _abort_other_ranks(130)
     return 0
 
 

@@ -106,6 +106,7 @@ def train_epoch(
     max_grad_norm: float | None = None,
     epoch: int = 0,
     on_step: Callable[[StepInfo], None] | None = None,
+    after_backward: Callable[[], Any] | None = None,
 ) -> tuple[float, float]:
     """One pass over ``loader``: forward, cross-entropy, backward, (clip,) step, (schedule).
 
@@ -117,6 +118,8 @@ def train_epoch(
         max_grad_norm: clip the global gradient norm to this value.
         epoch: the epoch number reported to ``on_step``.
         on_step: called after every step.
+        after_backward: called after every ``backward``, before clipping and the step
+            (data-parallel training passes ``DistributedDataParallel.sync_gradients``).
 
     Returns:
         ``(mean loss, accuracy)`` over the epoch's training batches.
@@ -134,6 +137,8 @@ def train_epoch(
             raise FloatingPointError(f"training diverged: loss is {value} at epoch {epoch}, step {step}")
         optimizer.zero_grad()
         loss.backward()
+        if after_backward is not None:
+            after_backward()
         if max_grad_norm is not None:
             clip_grad_norm_(model.parameters(), max_grad_norm)
         optimizer.step()
@@ -162,6 +167,7 @@ def fit(
     max_grad_norm: float | None = None,
     on_step: Callable[[StepInfo], None] | None = None,
     on_epoch: Callable[[EpochMetrics], None] | None = None,
+    after_backward: Callable[[], Any] | None = None,
 ) -> list[EpochMetrics]:
     """Train for ``epochs`` epochs, evaluating on ``test_loader`` after each.
 
@@ -175,6 +181,7 @@ def fit(
         max_grad_norm: global gradient-norm clipping.
         on_step: called after every step.
         on_epoch: called with each epoch's metrics.
+        after_backward: called after every ``backward``, before clipping and the step.
 
     Returns:
         The history: one :class:`EpochMetrics` per epoch.
@@ -191,6 +198,7 @@ def fit(
             max_grad_norm=max_grad_norm,
             epoch=epoch,
             on_step=on_step,
+            after_backward=after_backward,
         )
         test_loss, test_accuracy = evaluate(model, test_loader)
         metrics = EpochMetrics(
