@@ -16,6 +16,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+import numpy as np
+
 
 class Mode:
     """Immutable snapshot of the autograd switches.
@@ -56,6 +58,13 @@ class Mode:
 
 
 MODE: ContextVar[Mode] = ContextVar("hyperion_autograd_mode", default=Mode())  # noqa: B039 - Mode is never mutated
+
+
+def require_flag(name: str, value: Any) -> bool:
+    """``value`` as a bool, refusing anything that is not one (``bool("no")`` is True: a silent wrong mode)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
 
 
 class ModeSwitch:

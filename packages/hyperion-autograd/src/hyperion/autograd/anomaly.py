@@ -23,7 +23,7 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
-from hyperion.autograd._mode import MODE, ModeSwitch
+from hyperion.autograd._mode import MODE, ModeSwitch, require_flag
 
 __all__ = ["AnomalyError", "detect_anomaly", "is_anomaly_enabled", "set_detect_anomaly"]
 
@@ -42,7 +42,7 @@ class detect_anomaly(ModeSwitch):  # noqa: N801 - PyTorch's name
     __slots__ = ()
 
     def __init__(self, mode: bool = True) -> None:
-        super().__init__(anomaly=bool(mode))
+        super().__init__(anomaly=require_flag("detect_anomaly: mode", mode))
 
 
 class set_detect_anomaly(detect_anomaly):  # noqa: N801 - PyTorch's name

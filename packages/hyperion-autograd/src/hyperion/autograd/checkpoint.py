@@ -85,5 +85,10 @@ def checkpoint(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
     Returns:
         ``fn``'s result, in the graph as one node.
+
+    Raises:
+        TypeError: if ``fn`` is not callable.
     """
+    if not callable(fn):
+        raise TypeError(f"checkpoint: fn must be callable, got {type(fn).__name__} {fn!r}")
     return Checkpoint.apply(functools.partial(fn, **kwargs) if kwargs else fn, *args)

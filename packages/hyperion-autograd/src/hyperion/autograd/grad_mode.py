@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hyperion.autograd._mode import MODE, ModeSwitch
+from hyperion.autograd._mode import MODE, ModeSwitch, require_flag
 
 __all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
@@ -67,7 +67,7 @@ class set_grad_enabled(ModeSwitch):  # noqa: N801 - PyTorch's name
     __slots__ = ()
 
     def __init__(self, mode: bool) -> None:
-        super().__init__(grad_enabled=bool(mode))
+        super().__init__(grad_enabled=require_flag("set_grad_enabled: mode", mode))
 
 
 def is_grad_enabled() -> bool:

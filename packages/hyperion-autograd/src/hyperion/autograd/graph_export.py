@@ -58,6 +58,8 @@ def export_graph(outputs: Tensor | list[Tensor] | tuple[Tensor, ...]) -> dict[st
         ``{"format", "version", "nodes", "tensors", "outputs"}``; node ids are
         ``n0, n1, ...`` in a valid execution order, tensor ids ``t0, t1, ...``.
     """
+    if not isinstance(outputs, Tensor | list | tuple):
+        raise TypeError(f"export_graph: outputs must be a Tensor or a list/tuple of them, got {type(outputs).__name__}")
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     for k, t in enumerate(outs):
         if not isinstance(t, Tensor):

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hyperion.tensor.device import array_module, device_of_array
-from hyperion.tensor.errors import DeviceError, ShapeError
+from hyperion.tensor.dtypes import SUPPORTED
+from hyperion.tensor.errors import DeviceError, DTypeError, ShapeError
 from hyperion.tensor.layout import broadcast_shapes
 from hyperion.tensor.registry import lookup, register_reference
 
@@ -26,6 +27,7 @@ Scalar = bool | int | float
 
 
 _CPU_TYPES = (np.ndarray, np.generic, bool, int, float)
+_SUPPORTED_SET = frozenset(SUPPORTED)
 
 
 def xp_of(*arrays: Any) -> Any:
@@ -150,6 +152,11 @@ def operand(value: Any, device: str) -> Any:
     array = array_module(device).asarray(value)
     if device_of_array(array) != device:
         raise DeviceError(f"cannot combine a {type(value).__name__} with a tensor on {device}")
+    if array.dtype not in _SUPPORTED_SET:
+        raise DTypeError(
+            f"cannot use {value!r} ({type(value).__name__}, dtype {array.dtype}) as a tensor operand; "
+            f"supported dtypes are {', '.join(d.name for d in SUPPORTED)}"
+        )
     return array
 
 
@@ -162,14 +169,33 @@ def _defers(value: Any) -> bool:
     return not isinstance(value, _CPU_TYPES) and getattr(type(value), "__array_ufunc__", 0) is None
 
 
+def describe_operands(arrays: tuple[Any, ...]) -> str:
+    """Operands as a message names them: ``float32 (2, 3)`` for arrays, the value for scalars."""
+    return ", ".join(f"{a.dtype} {tuple(a.shape)}" if hasattr(a, "dtype") and hasattr(a, "shape") else repr(a) for a in arrays)
+
+
+def kernel_name(impl: Any) -> str:
+    """The name of a kernel for messages (a ufunc's ``__name__``, a reference's ``name``)."""
+    return str(getattr(impl, "__name__", None) or getattr(impl, "name", None) or impl)
+
+
 def call_broadcasting(impl: Callable[..., Any], arrays: tuple[Any, ...]) -> Any:
-    """Call a kernel; if it fails, say which shapes did not broadcast (checked only on failure: no cost otherwise)."""
+    """Call a kernel; if it fails, say which shapes, dtypes or values it refused (checked only on failure: no cost otherwise).
+
+    Raises:
+        ShapeError: the shapes do not broadcast.
+        DTypeError: the kernel has no loop for these dtypes (``-`` of bools, ``&`` of floats...).
+        ValueError: any other refusal of the kernel (integers to negative integer powers),
+            naming the op and its operands.
+    """
     try:
         return impl(*arrays)
-    except ValueError:
+    except ValueError as exc:
         shapes = [a.shape for a in arrays if hasattr(a, "shape")]
         broadcast_shapes(*shapes)  # raises ShapeError naming every shape
-        raise
+        raise ValueError(f"{kernel_name(impl)}({describe_operands(arrays)}): {exc}") from None
+    except TypeError as exc:
+        raise DTypeError(f"{kernel_name(impl)} does not support operands {describe_operands(arrays)}: {exc}") from None
 
 
 def apply_elementwise(name: str, device: str, args: tuple[Any, ...], wrap: Callable[[Any], Tensor]) -> Tensor:
@@ -187,7 +213,12 @@ class MathMixin:
         return array_module(self.device)
 
     def _unary(self, name: str) -> Tensor:
-        return self._from_array(lookup(name, self.device)(self._arr()))
+        impl = lookup(name, self.device)
+        array = self._arr()
+        try:
+            return self._from_array(impl(array))
+        except TypeError as exc:  # e.g. ``-`` of a bool tensor: NumPy's refusal, with our op and dtype named
+            raise DTypeError(f"{name} does not support a {array.dtype} tensor: {exc}") from None
 
     def _binary(self, name: str, other: Any, *, reflected: bool = False) -> Tensor:
         # The hot path of every small op: keep it to a few attribute reads.
@@ -378,7 +409,7 @@ class MathMixin:
 
     def __invert__(self) -> Tensor:
         if self.dtype.kind != "b":
-            raise TypeError(f"~ is only defined for bool tensors here, got {self.dtype}")
+            raise DTypeError(f"~ is only defined for bool tensors here, got {self.dtype}")
         return self._unary("logical_not")
 
     def __and__(self, other: Any) -> Tensor:

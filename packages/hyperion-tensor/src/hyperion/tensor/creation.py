@@ -83,7 +83,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def from_dlpack(obj: Any) -> Tensor:
-    """Zero-copy import of any DLPack producer (NumPy, CuPy, PyTorch, JAX...)."""
+    """Zero-copy import of any DLPack producer (NumPy, CuPy, PyTorch, JAX...).
+
+    Raises:
+        TypeError: if ``obj`` does not implement the DLPack protocol (``__dlpack__``).
+    """
+    if not hasattr(obj, "__dlpack__"):
+        raise TypeError(f"from_dlpack expects an object with __dlpack__ (a DLPack producer), got {type(obj).__name__}")
     if hasattr(obj, "__dlpack_device__") and obj.__dlpack_device__()[0] != 1:
         return Tensor._from_array(array_module("cuda").from_dlpack(obj))
     return from_numpy(np.from_dlpack(obj))
@@ -93,7 +99,11 @@ def full(shape: Sequence[int] | int, fill_value: Any, *, dtype: Any = None, devi
     """A tensor of ``shape`` filled with ``fill_value`` (dtype inferred from it when not given)."""
     shape_ = _shape((shape,) if isinstance(shape, int) else (tuple(shape),))
     resolved = to_dtype(dtype) if dtype is not None else infer_dtype(fill_value)
-    return _place(np.full(shape_, fill_value, dtype=resolved), device)
+    try:
+        filled = np.full(shape_, fill_value, dtype=resolved)
+    except (TypeError, ValueError) as exc:
+        raise DTypeError(f"full: fill_value {fill_value!r} cannot be stored as {resolved}: {exc}") from None
+    return _place(filled, device)
 
 
 def zeros(*shape: Any, dtype: Any = None, device: Any = "cpu") -> Tensor:
@@ -111,23 +121,33 @@ def empty(*shape: Any, dtype: Any = None, device: Any = "cpu") -> Tensor:
     return _place(np.empty(_shape(shape), dtype=to_dtype(dtype or DEFAULT_FLOAT)), device)
 
 
+def _check_like(name: str, x: Any) -> None:
+    """``*_like`` functions copy shape, dtype and device from a tensor: refuse anything else by name."""
+    if not all(hasattr(x, attr) for attr in ("shape", "dtype", "device")):
+        raise TypeError(f"{name} expects a tensor (with shape, dtype and device), got {type(x).__name__}")
+
+
 def zeros_like(x: Tensor, *, dtype: Any = None, device: Any = None) -> Tensor:
     """Zeros with ``x``'s shape, dtype and device."""
+    _check_like("zeros_like", x)
     return zeros(x.shape, dtype=dtype or x.dtype, device=device or x.device)
 
 
 def ones_like(x: Tensor, *, dtype: Any = None, device: Any = None) -> Tensor:
     """Ones with ``x``'s shape, dtype and device."""
+    _check_like("ones_like", x)
     return ones(x.shape, dtype=dtype or x.dtype, device=device or x.device)
 
 
 def empty_like(x: Tensor, *, dtype: Any = None, device: Any = None) -> Tensor:
     """Uninitialised memory with ``x``'s shape, dtype and device."""
+    _check_like("empty_like", x)
     return empty(x.shape, dtype=dtype or x.dtype, device=device or x.device)
 
 
 def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None) -> Tensor:
     """``fill_value`` with ``x``'s shape, dtype and device."""
+    _check_like("full_like", x)
     return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device)
 
 
@@ -137,6 +157,9 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
         start, end = 0, start
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    for label, value in (("start", start), ("end", end), ("step", step)):
+        if not isinstance(value, bool | int | float | np.number) or not np.isfinite(value):
+            raise ValueError(f"arange: {label} must be a finite number, got {value!r}")
     integral = all(isinstance(v, int) for v in (start, end, step))
     resolved = to_dtype(dtype) if dtype is not None else (int64 if integral else DEFAULT_FLOAT)
     return _place(np.arange(start, end, step).astype(resolved), device)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from hyperion.tensor.errors import ShapeError
+from hyperion.tensor.errors import ShapeError, TensorIndexError
 
 Shape = tuple[int, ...]
 Strides = tuple[int, ...]
@@ -75,13 +75,13 @@ def normalize_dim(dim: int, ndim: int, *, name: str = "dim") -> int:
     """Map a possibly negative dimension index into ``range(ndim)``.
 
     Raises:
-        IndexError: naming the dimension and the valid range.
+        TensorIndexError: (an ``IndexError``) naming the dimension and the valid range.
     """
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"{name} must be an int, got {type(dim).__name__} {dim!r}")
     bound = max(ndim, 1)
     if not -bound <= dim < bound:
-        raise IndexError(
+        raise TensorIndexError(
             f"{name} {dim} is out of range for a tensor with {ndim} dimension(s) "
             f"(expected {-bound} <= {name} < {bound})"
         )
@@ -94,6 +94,8 @@ def normalize_dims(dims: int | Iterable[int] | None, ndim: int) -> tuple[int, ..
         return tuple(range(ndim))
     if isinstance(dims, int):
         return (normalize_dim(dims, ndim),)
+    if isinstance(dims, str | bytes) or not isinstance(dims, Iterable):
+        raise TypeError(f"dim must be an int, a sequence of ints or None, got {type(dims).__name__} {dims!r}")
     out = tuple(normalize_dim(d, ndim) for d in dims)
     if len(set(out)) != len(out):
         raise ValueError(f"dimension repeated in {tuple(dims)}")

@@ -13,6 +13,15 @@ from typing import Any
 from hyperion.autograd.function import Function, RawTensor, wrap
 from hyperion.tensor.device import to_device
 from hyperion.tensor.dtypes import to_dtype
+from hyperion.tensor.errors import DTypeError
+
+
+def _is_dtype_name(name: str) -> bool:
+    try:
+        to_dtype(name)
+    except DTypeError:
+        return False
+    return True
 
 
 class Clone(Function):
@@ -82,7 +91,9 @@ class ConvertMethods:
     def to(self, target: Any = None, *, dtype: Any = None, device: Any = None) -> Any:
         """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to("float64")``."""
         if target is not None:
-            if isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda", "gpu"):
+            # A string names a dtype ("float64") or else a device ("cuda", or a typo such as "mps",
+            # which to_device reports as an unknown device rather than as a strange dtype).
+            if isinstance(target, str) and not _is_dtype_name(target):
                 device = target
             else:
                 dtype = target
