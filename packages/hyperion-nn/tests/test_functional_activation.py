@@ -107,9 +107,19 @@ def test_softmax_double_backward() -> None:
     _close(g2, tg2)
 
 
+FUSED_OPS = (
+    "nn.softmax_forward", "nn.softmax_backward", "nn.log_softmax_forward", "nn.log_softmax_backward",
+    "nn.layer_norm_forward", "nn.layer_norm_backward", "nn.rms_norm_forward", "nn.rms_norm_backward",
+    "nn.gelu_forward", "nn.gelu_backward", "nn.cross_entropy_forward", "nn.cross_entropy_backward",
+    "nn.attention_forward", "nn.attention_backward", "nn.im2col", "nn.col2im", "nn.adamw_step",
+)  # fmt: skip
+
+
 def test_fused_ops_are_registered_with_reference() -> None:
-    for op in ("nn.softmax", "nn.log_softmax", "nn.layer_norm", "nn.cross_entropy", "nn.scaled_dot_product_attention"):
-        assert registry.which(op, "cpu") == "reference"
+    with registry.use_kernels("reference"):
+        for op in FUSED_OPS:
+            assert registry.which(op, "cpu") == "reference", op
+            assert registry.which(op, "cuda") == "reference", op
 
 
 def test_softmax_dispatches_through_the_registry() -> None:
@@ -119,19 +129,27 @@ def test_softmax_dispatches_through_the_registry() -> None:
         name = "test-spy-softmax"
 
         def kernels(self):
-            def kernel(x, dim):
-                calls.append(dim)
-                return registry.default_registry  # any marker object
+            def forward(x2d):
+                calls.append(("forward", x2d.shape, x2d.flags.c_contiguous))
+                return np.full_like(x2d, 0.25)
 
-            return {("nn.softmax", "cpu"): kernel}
+            def backward(y2d, gy2d):
+                calls.append(("backward", y2d.shape, gy2d.shape))
+                return np.ones_like(y2d)
+
+            return {("nn.softmax_forward", "cpu"): forward, ("nn.softmax_backward", "cpu"): backward}
 
     registry.register_provider(Spy())
     try:
         with registry.use_kernels("test-spy-softmax"):
-            assert F.softmax(ag.ones(2, 3), dim=-1) is registry.default_registry
+            x = ag.ones(4, 2, 3, requires_grad=True)
+            y = F.softmax(x.transpose(0, 2), dim=1)  # non-contiguous input, reduced dim in the middle
+            assert y.shape == (3, 2, 4) and np.all(y.detach().numpy() == 0.25)
+            y.sum().backward()
     finally:
         registry.unregister_provider("test-spy-softmax")
-    assert calls == [1]
+    assert calls == [("forward", (12, 2), True), ("backward", (12, 2), (12, 2))]
+    assert np.all(x.grad.numpy() == 1.0)
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (3,)])

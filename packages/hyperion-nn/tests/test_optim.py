@@ -192,14 +192,16 @@ def test_adamw_routes_through_the_kernel_registry() -> None:
 
     w = Parameter(ag.tensor([1.0, 2.0]))
     opt = optim.AdamW([w], lr=0.1)
-    assert registry.which("nn.adamw_step", "cpu") == "reference"
-    registry.register_reference("nn.adamw_step", spy, devices=["cpu"])
-    try:
-        for _ in range(2):
-            w.grad = ag.tensor([0.5, -0.5])
-            opt.step()
-    finally:
-        registry.register_reference("nn.adamw_step", optim.adamw_step_reference)
+    # The reference first: an installed kernel package would otherwise win the lookup.
+    with registry.use_kernels("reference"):
+        assert registry.which("nn.adamw_step", "cpu") == "reference"
+        registry.register_reference("nn.adamw_step", spy, devices=["cpu"])
+        try:
+            for _ in range(2):
+                w.grad = ag.tensor([0.5, -0.5])
+                opt.step()
+        finally:
+            registry.register_reference("nn.adamw_step", optim.adamw_step_reference)
     assert calls == [1, 2]
 
 

@@ -1,8 +1,11 @@
 """Elementwise activations: ``relu``, ``leaky_relu``, ``gelu`` (exact and tanh), ``silu``, ``sigmoid``, ``tanh``.
 
 ``relu`` and ``erf`` are single ``Function`` s (one pass over the data each
-way); the others are composed from autograd ops, so every gradient is itself
-differentiable.
+way); ``gelu`` is one ``Function`` whose forward and backward run the
+array-level kernels ``nn.gelu_forward``/``nn.gelu_backward`` from the registry
+(the references registered here are composed NumPy/CuPy code, and with
+``create_graph=True`` the backward is built from autograd ops); the others are
+composed from autograd ops, so every gradient is itself differentiable.
 
 Examples:
     >>> import hyperion.autograd as ag
@@ -18,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from hyperion.autograd import Function, Tensor
+from hyperion.autograd import Function, Tensor, is_grad_enabled
 from hyperion.autograd.function import RawTensor
 from hyperion.nn.functional._common import arr, as_input, constant, raw_from, xp_of
+from hyperion.tensor import registry
 
 __all__ = ["erf", "gelu", "leaky_relu", "relu", "sigmoid", "silu", "tanh"]
 
@@ -128,6 +132,81 @@ def erf(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch name
     return Erf.apply(as_input(input))
 
 
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+def _check_approximate(approximate: str) -> None:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def _xp_of_array(a: Any) -> Any:
+    if type(a).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy
+    return np
+
+
+def gelu_forward_reference(x: Any, approximate: str) -> Any:
+    """Reference ``nn.gelu_forward``: GELU of an array (exact with ``"none"``, else the tanh form)."""
+    _check_approximate(approximate)
+    xp = _xp_of_array(x)
+    if approximate == "none":
+        return x * 0.5 * (1.0 + _erf_array(x / _SQRT_2, xp))
+    inner = _SQRT_2_OVER_PI * (x + _GELU_C * x * x * x)
+    return x * 0.5 * (1.0 + xp.tanh(inner))
+
+
+def gelu_backward_reference(x: Any, gy: Any, approximate: str) -> Any:
+    """Reference ``nn.gelu_backward``: ``gy · GELU'(x)``."""
+    _check_approximate(approximate)
+    xp = _xp_of_array(x)
+    if approximate == "none":
+        cdf = 0.5 * (1.0 + _erf_array(x / _SQRT_2, xp))
+        return gy * (cdf + x * (xp.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)))
+    t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_C * x * x * x))
+    return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * x * x))
+
+
+registry.register_reference("nn.gelu_forward", gelu_forward_reference)
+registry.register_reference("nn.gelu_backward", gelu_backward_reference)
+
+
+def _gelu_impl(op: str, device: str, dtype: Any, reference: Any) -> Any:
+    return registry.lookup(op, device) if str(dtype) in ("float32", "float64") else reference
+
+
+class GELU(Function):
+    """GELU, exact or tanh: kernels ``nn.gelu_forward``/``nn.gelu_backward``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: RawTensor, approximate: str) -> RawTensor:
+        a = xp_of(x).ascontiguousarray(arr(x))
+        impl = _gelu_impl("nn.gelu_forward", x.device, a.dtype, gelu_forward_reference)
+        ctx.approximate = approximate
+        ctx.save_for_backward(x)
+        return raw_from(impl(a, approximate))
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor) -> Any:
+        (x,) = ctx.saved_tensors
+        if is_grad_enabled():
+            if ctx.approximate == "none":
+                cdf = 0.5 * (1.0 + erf(x / _SQRT_2))
+                pdf = (x * x * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+                return grad_out * (cdf + x * pdf), None
+            t = (_SQRT_2_OVER_PI * (x + _GELU_C * x * x * x)).tanh()
+            d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * x * x)
+            return grad_out * d, None
+        xp = xp_of(x)
+        a = xp.ascontiguousarray(arr(x.data))
+        g = xp.ascontiguousarray(arr(grad_out.data)).astype(a.dtype, copy=False)
+        impl = _gelu_impl("nn.gelu_backward", x.device, a.dtype, gelu_backward_reference)
+        return constant(impl(a, g, ctx.approximate)), None
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - PyTorch name
     """Gaussian error linear unit, ``x · Φ(x)``.
 
@@ -139,13 +218,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - Py
     Raises:
         ValueError: for another ``approximate``.
     """
-    x = as_input(input)
-    if approximate == "none":
-        return x * 0.5 * (1.0 + erf(x / _SQRT_2))
-    if approximate == "tanh":
-        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
-        return x * 0.5 * (1.0 + inner.tanh())
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    _check_approximate(approximate)
+    return GELU.apply(as_input(input), approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorch name

@@ -16,6 +16,14 @@ Gradients (``Conv2d`` backward, built from differentiable ops):
   and ``Im2col``'s is ``Col2im``, so double backward works;
 * bias: ``gy`` summed over batch and positions.
 
+Ungrouped convolutions (``groups == 1``) get their columns from the registry
+instead: the array-level ops ``nn.im2col`` (``(N, C, H, W)`` → ``(N, C·kh·kw,
+OH·OW)``) and ``nn.col2im`` (its adjoint), whose references here copy or add one
+strided slice per kernel tap, and which a provider may replace. The output is
+then one matmul per sample, ``(O, K) @ (N, K, P)``, already in ``(N, O, OH, OW)``
+order. A backward that is itself differentiated (``create_graph=True``) uses the
+differentiable :class:`Im2col`/:class:`Col2im` pair.
+
 Examples:
     >>> import hyperion.autograd as ag
     >>> from hyperion.nn import functional as F
@@ -31,8 +39,9 @@ from typing import Any
 
 from hyperion.autograd import Function, Tensor, cat, is_grad_enabled, zeros
 from hyperion.autograd.function import RawTensor
-from hyperion.nn.functional._common import arr, as_input, pair, raw_from, xp_of
-from hyperion.tensor import ShapeError
+from hyperion.nn.functional._common import arr, as_input, constant, pair, raw_from, xp_of
+from hyperion.nn.functional.softmax import kernel_for, xp_of_array
+from hyperion.tensor import ShapeError, registry
 
 __all__ = ["ConvGeometry", "col2im", "conv2d", "conv_geometry", "im2col"]
 
@@ -191,6 +200,73 @@ def _col2im_array(cols: Any, xp: Any, geo: ConvGeometry) -> Any:
     return out[:, :, ph : ph + h, pw : pw + w].transpose(1, 0, 2, 3)
 
 
+def _tap_slices(i: int, j: int, oh: int, ow: int, sh: int, sw: int, dh: int, dw: int) -> tuple[slice, slice]:
+    """The rows and columns of the padded input that kernel tap ``(i, j)`` reads, one per output position."""
+    return slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+
+
+def _out_hw(h: int, w: int, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, dh: int, dw: int) -> tuple[int, int]:
+    return (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+
+
+def im2col_reference(
+    x: Any, kh: int, kw: int, stride_h: int, stride_w: int, pad_h: int, pad_w: int, dil_h: int, dil_w: int
+) -> Any:
+    """Reference ``nn.im2col``: ``(N, C, H, W)`` → ``(N, C·kh·kw, OH·OW)``, one strided slice copied per tap."""
+    xp = xp_of_array(x)
+    n, c, h, w = x.shape
+    oh, ow = _out_hw(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w)
+    if pad_h or pad_w:
+        padded = xp.zeros((n, c, h + 2 * pad_h, w + 2 * pad_w), dtype=x.dtype)
+        padded[:, :, pad_h : pad_h + h, pad_w : pad_w + w] = x
+    else:
+        padded = x
+    cols = xp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _tap_slices(i, j, oh, ow, stride_h, stride_w, dil_h, dil_w)
+            cols[:, :, i, j] = padded[:, :, rows, columns]
+    return cols.reshape(n, c * kh * kw, oh * ow)
+
+
+def col2im_reference(
+    cols: Any,
+    x_shape: tuple[int, int, int, int],
+    kh: int,
+    kw: int,
+    stride_h: int,
+    stride_w: int,
+    pad_h: int,
+    pad_w: int,
+    dil_h: int,
+    dil_w: int,
+) -> Any:
+    """Reference ``nn.col2im``: the adjoint of :func:`im2col_reference`, one strided slice-add per tap."""
+    xp = xp_of_array(cols)
+    n, c, h, w = (int(s) for s in x_shape)
+    oh, ow = _out_hw(h, w, kh, kw, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w)
+    blocks = cols.reshape(n, c, kh, kw, oh, ow)
+    out = xp.zeros((n, c, h + 2 * pad_h, w + 2 * pad_w), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = _tap_slices(i, j, oh, ow, stride_h, stride_w, dil_h, dil_w)
+            out[:, :, rows, columns] += blocks[:, :, i, j]
+    return out[:, :, pad_h : pad_h + h, pad_w : pad_w + w] if (pad_h or pad_w) else out
+
+
+registry.register_reference("nn.im2col", im2col_reference)
+registry.register_reference("nn.col2im", col2im_reference)
+
+
+def _window_args(geo: ConvGeometry) -> tuple[int, ...]:
+    """``kh, kw, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w`` of ``geo``, as the registry ops take them."""
+    return (*geo.kernel, *geo.stride, *geo.padding, *geo.dilation)
+
+
+def _uses_registry_columns(geo: ConvGeometry) -> bool:
+    return geo.groups == 1 and geo.extra == (0, 0)
+
+
 # BLAS runs the thin products of im2col (few filters, very many positions) well below its
 # peak when the position axis is long; cache-sized slices of it run several times faster.
 _CHUNK = 4096
@@ -287,6 +363,19 @@ class Conv2dFunction(Function):
         n = geo.in_shape[0]
         oh, ow = geo.out_hw
         out_channels = weight.shape[0]
+        ctx.geo = geo
+        ctx.save_for_backward(x, weight)
+        if _uses_registry_columns(geo):
+            xa = xp.ascontiguousarray(arr(x))
+            impl = kernel_for("nn.im2col", x.device, xa.dtype, im2col_reference)
+            cols = impl(xa, *_window_args(geo))  # (N, K, P)
+            y = xp.matmul(xp.ascontiguousarray(arr(weight)).reshape(out_channels, geo.taps), cols)
+            y = y.reshape(n, out_channels, oh, ow)
+            if bias is not None:
+                y += arr(bias).reshape(1, out_channels, 1, 1)
+            ctx.cols, ctx.per_sample = cols, True
+            return raw_from(y)
+        ctx.per_sample = False
         cols = _im2col_array(x, geo)  # (g, K, M)
         w_rows = xp.ascontiguousarray(arr(weight)).reshape(g, out_channels // g, geo.taps)
         y = _weights_times_columns(w_rows, cols, xp)  # (g, O/g, M)
@@ -294,10 +383,8 @@ class Conv2dFunction(Function):
         y = y.reshape(out_channels, n, oh, ow).transpose(1, 0, 2, 3)
         if bias is not None:
             y += arr(bias).reshape(1, out_channels, 1, 1)
-        ctx.geo = geo
         # The columns are kept for the weight gradient of a plain backward (saves redoing im2col).
         ctx.cols = cols
-        ctx.save_for_backward(x, weight)
         return raw_from(y)
 
     @staticmethod
@@ -305,6 +392,8 @@ class Conv2dFunction(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b, _ = ctx.needs_input_grad
         geo = ctx.geo
+        if ctx.per_sample and not is_grad_enabled():
+            return _per_sample_backward(ctx, x, weight, grad_out)
         g, taps, positions = geo.groups, geo.taps, geo.positions
         out_channels = weight.shape[0]
         # gy as (g, O/g, M), matching the forward's (g, O/g, K) @ (g, K, M).
@@ -324,6 +413,25 @@ class Conv2dFunction(Function):
         if need_b:
             gb = grad_out.sum(dim=(0, 2, 3))
         return gx, gw, gb, None
+
+
+def _per_sample_backward(ctx: Any, x: Tensor, weight: Tensor, grad_out: Tensor) -> tuple[Any, Any, Any, None]:
+    """The plain (not differentiable again) backward of an ungrouped convolution on registry columns."""
+    need_x, need_w, need_b, _ = ctx.needs_input_grad
+    geo = ctx.geo
+    xp = xp_of(x)
+    n, out_channels = geo.in_shape[0], weight.shape[0]
+    gy = xp.ascontiguousarray(arr(grad_out.data)).reshape(n, out_channels, -1)  # (N, O, P)
+    w_rows = xp.ascontiguousarray(arr(weight.data)).reshape(out_channels, geo.taps)
+    gx = gw = gb = None
+    if need_x:
+        impl = kernel_for("nn.col2im", x.device, gy.dtype, col2im_reference)
+        gx = constant(impl(xp.matmul(w_rows.T, gy), geo.in_shape, *_window_args(geo)))
+    if need_w:
+        gw = constant(xp.matmul(gy, ctx.cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight.shape))
+    if need_b:
+        gb = constant(gy.sum(axis=(0, 2)))
+    return gx, gw, gb, None
 
 
 def conv2d(

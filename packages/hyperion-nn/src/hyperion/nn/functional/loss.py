@@ -1,6 +1,14 @@
 """Losses: ``cross_entropy`` (fused, through the registry), ``nll_loss``, ``mse_loss``, ``binary_cross_entropy``
 and ``binary_cross_entropy_with_logits``.
 
+``cross_entropy`` with class-index targets and no label smoothing is one
+``Function`` on the logits flattened to ``(N, C)``, whose forward and backward
+run the array-level kernels ``nn.cross_entropy_forward``/``_backward`` from the
+registry (per-row losses and row log-sum-exps; the probabilities are never
+kept). Class weights and the reduction are applied on top, with autograd ops.
+Probability targets and label smoothing use the composed path
+(:func:`log_softmax` and a gather).
+
 Every loss works on log-probabilities or logits in a numerically stable way:
 ``cross_entropy`` is ``log_softmax`` (log-sum-exp) followed by picking the
 target's log-probability, and the logits form of binary cross-entropy uses
@@ -22,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from hyperion.autograd import Function, Tensor
+from hyperion.autograd import Function, Tensor, is_grad_enabled
 from hyperion.autograd.function import RawTensor
 from hyperion.nn.functional._common import arr, as_input, constant, raw_from, xp_of
 from hyperion.nn.functional.activation import relu
-from hyperion.nn.functional.softmax import log_softmax
+from hyperion.nn.functional.softmax import kernel_for, log_softmax, softmax, xp_of_array
 from hyperion.tensor import ShapeError, registry
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse_loss", "nll_loss"]
@@ -163,7 +171,89 @@ def nll_loss(
     return losses.sum() / constant(per_weight.sum())
 
 
-def cross_entropy_reference(
+def cross_entropy_forward_reference(logits2d: Any, target: Any, ignore_index: int) -> tuple[Any, Any]:
+    """Reference ``nn.cross_entropy_forward``: per-row ``lse - x[target]`` (0 where ignored) and the row ``lse``."""
+    xp = xp_of_array(logits2d)
+    m = logits2d.max(axis=-1)
+    lse = m + xp.log(xp.exp(logits2d - m[:, None]).sum(axis=-1))
+    valid = target != ignore_index
+    picked = logits2d[xp.arange(logits2d.shape[0]), xp.where(valid, target, 0)]
+    return xp.where(valid, lse - picked, 0).astype(logits2d.dtype), lse
+
+
+def cross_entropy_backward_reference(logits2d: Any, target: Any, lse: Any, grow: Any, ignore_index: int) -> Any:
+    """Reference ``nn.cross_entropy_backward``: ``grow[:, None]·(softmax - onehot)``, 0 on ignored rows."""
+    xp = xp_of_array(logits2d)
+    valid = target != ignore_index
+    g = xp.exp(logits2d - lse[:, None])
+    rows = xp.arange(logits2d.shape[0])
+    g[rows, xp.where(valid, target, 0)] -= 1.0
+    g *= (grow * valid).astype(logits2d.dtype)[:, None]
+    return g
+
+
+registry.register_reference("nn.cross_entropy_forward", cross_entropy_forward_reference)
+registry.register_reference("nn.cross_entropy_backward", cross_entropy_backward_reference)
+
+
+class CrossEntropyRows(Function):
+    """Per-row ``-log softmax(x)[target]·weight`` of ``(N, C)`` logits: kernels ``nn.cross_entropy_forward``/``_backward``.
+
+    ``row_weight`` (a constant array) scales each row's loss; ignored rows have weight 0.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: RawTensor, target: Any, row_weight: Any, ignore_index: int) -> RawTensor:
+        xp = xp_of(x)
+        logits = xp.ascontiguousarray(arr(x))
+        impl = kernel_for("nn.cross_entropy_forward", x.device, logits.dtype, cross_entropy_forward_reference)
+        loss, lse = impl(logits, target, ignore_index)
+        ctx.target, ctx.row_weight, ctx.ignore_index, ctx.lse = target, row_weight, ignore_index, lse
+        ctx.save_for_backward(x)
+        return raw_from(loss * row_weight)
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor) -> Any:
+        (x,) = ctx.saved_tensors
+        xp = xp_of(x)
+        if is_grad_enabled():
+            onehot = xp.zeros(x.shape, dtype=x.dtype)
+            valid = ctx.target != ctx.ignore_index
+            onehot[xp.arange(x.shape[0]), xp.where(valid, ctx.target, 0)] = 1.0
+            grow = grad_out * constant(ctx.row_weight)
+            return (softmax(x, dim=1) - constant(onehot)) * grow.reshape(-1, 1), None, None, None
+        logits = xp.ascontiguousarray(arr(x.data))
+        grow = arr(grad_out.data) * ctx.row_weight
+        impl = kernel_for("nn.cross_entropy_backward", x.device, logits.dtype, cross_entropy_backward_reference)
+        return constant(impl(logits, ctx.target, ctx.lse, grow, ctx.ignore_index)), None, None, None
+
+
+def _fused_cross_entropy(x: Tensor, target: Tensor, weight: Any, ignore_index: int, reduction: str) -> Tensor:
+    """Class-index cross-entropy through :class:`CrossEntropyRows`, then weights and the reduction."""
+    if x.ndim < 1:
+        raise ShapeError("cross_entropy: input must have a class dimension, got a 0-d tensor")
+    num_classes = x.shape[1] if x.ndim >= 2 else x.shape[0]
+    t = _target_array(target, x.shape, "cross_entropy")
+    w = _weights_array(weight, num_classes, "cross_entropy")
+    x2 = _class_last(x)
+    xp = xp_of(x2)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= num_classes))
+    if bool(bad.any()):
+        raise IndexError(
+            f"cross_entropy: target {int(t[bad][0])} is out of bounds for {num_classes} classes (ignore_index={ignore_index})"
+        )
+    safe = xp.where(valid, t, 0)
+    per_weight = ((w[safe] if w is not None else xp.ones(t.shape, dtype=x2.dtype)) * valid).astype(x2.dtype)
+    losses = CrossEntropyRows.apply(x2, xp.ascontiguousarray(t.astype(xp.int64)), per_weight, int(ignore_index))
+    if reduction == "none":
+        return losses.reshape(_out_shape(x.shape))
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / constant(per_weight.sum())
+
+
+def _composed_cross_entropy(
     input: Tensor,  # noqa: A002 - PyTorch name
     target: Tensor,
     weight: Tensor | None,
@@ -171,10 +261,7 @@ def cross_entropy_reference(
     reduction: str,
     label_smoothing: float,
 ) -> Tensor:
-    """Reference ``nn.cross_entropy`` kernel, composed of ``log_softmax`` and a row gather.
-
-    Arguments as :func:`cross_entropy`, all positional and all given.
-    """
+    """Cross-entropy composed of ``log_softmax`` and a row gather (probability targets, label smoothing)."""
     class_dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, dim=class_dim)
     num_classes = input.shape[class_dim]
@@ -224,9 +311,6 @@ def _soft_target_loss(
     return _reduce(losses, reduction)
 
 
-registry.register_reference("nn.cross_entropy", cross_entropy_reference)
-
-
 def cross_entropy(
     input: Tensor,  # noqa: A002 - PyTorch name
     target: Tensor,
@@ -256,8 +340,9 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = as_input(input)
     t = as_input(target, "target")
-    impl = registry.lookup("nn.cross_entropy", x.device)
-    return impl(x, t, weight, ignore_index, reduction, float(label_smoothing))
+    if t.dtype.kind in "iu" and x.dtype.kind == "f" and label_smoothing == 0.0:
+        return _fused_cross_entropy(x, t, weight, ignore_index, reduction)
+    return _composed_cross_entropy(x, t, weight, ignore_index, reduction, float(label_smoothing))
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002 - PyTorch name

@@ -1,7 +1,13 @@
-"""Normalization: ``layer_norm`` (fused, through the registry), ``batch_norm``, ``group_norm``, ``rms_norm``.
+"""Normalization: ``layer_norm`` and ``rms_norm`` (fused, through the registry), ``batch_norm``, ``group_norm``.
 
-All are composed from autograd ops (``mean``, ``rsqrt``, broadcasting
-arithmetic), so their gradients are exact and differentiable again. Variances
+``layer_norm`` and ``rms_norm`` are one ``Function`` each whose forward and
+backward run the array-level kernels ``nn.layer_norm_forward``/``_backward`` and
+``nn.rms_norm_forward``/``_backward`` from the registry, on the input flattened
+to C-contiguous ``(rows, n)``; the references registered here are composed
+NumPy/CuPy code. With ``create_graph=True`` their backward is built from
+autograd ops instead, so it is differentiable again. ``batch_norm`` and
+``group_norm`` are composed from autograd ops (``mean``, ``rsqrt``,
+broadcasting arithmetic). Variances
 used for normalising are biased (divide by ``n``), as in PyTorch; the running
 variance that ``batch_norm`` tracks is unbiased (``n - 1``).
 
@@ -20,8 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from hyperion.autograd import Tensor, no_grad
-from hyperion.nn.functional._common import arr, as_input
+from hyperion.autograd import Function, Tensor, is_grad_enabled, no_grad
+from hyperion.autograd.function import RawTensor
+from hyperion.nn.functional._common import arr, as_input, constant, raw_from, xp_of
+from hyperion.nn.functional.softmax import kernel_for, xp_of_array
 from hyperion.tensor import ShapeError, registry
 
 __all__ = ["batch_norm", "group_norm", "layer_norm", "rms_norm"]
@@ -49,26 +57,147 @@ def _check_affine(param: Any, shape: tuple[int, ...], name: str, op: str) -> Ten
     return p
 
 
-def layer_norm_reference(
-    input: Tensor,  # noqa: A002 - PyTorch name
-    normalized_shape: tuple[int, ...],
-    weight: Tensor | None,
-    bias: Tensor | None,
-    eps: float,
-) -> Tensor:
-    """Reference ``nn.layer_norm`` kernel; arguments as :func:`layer_norm`, validated, all positional."""
-    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    centered = input - input.mean(dim=dims, keepdim=True)
-    var = (centered * centered).mean(dim=dims, keepdim=True)
-    out = centered * (var + eps).rsqrt()
+def layer_norm_forward_reference(x2d: Any, weight: Any, bias: Any, eps: float) -> tuple[Any, Any, Any]:
+    """Reference ``nn.layer_norm_forward``: ``(y, mean, rstd)`` over the last axis (biased variance)."""
+    xp = xp_of_array(x2d)
+    mean = x2d.mean(axis=-1)
+    centered = x2d - mean[:, None]
+    var = (centered * centered).mean(axis=-1)
+    rstd = 1.0 / xp.sqrt(var + eps)
+    out = centered * rstd[:, None]
     if weight is not None:
-        out = out * weight
+        out *= weight
     if bias is not None:
-        out = out + bias
-    return out
+        out += bias
+    return out, mean, rstd
 
 
-registry.register_reference("nn.layer_norm", layer_norm_reference)
+def layer_norm_backward_reference(gy2d: Any, x2d: Any, mean: Any, rstd: Any, weight: Any) -> tuple[Any, Any, Any]:
+    """Reference ``nn.layer_norm_backward``: ``(gx, gweight, gbias)`` (``None`` twice without weight)."""
+    xhat = (x2d - mean[:, None]) * rstd[:, None]
+    g = gy2d * weight if weight is not None else gy2d
+    gx = rstd[:, None] * (g - g.mean(axis=-1, keepdims=True) - xhat * (g * xhat).mean(axis=-1, keepdims=True))
+    if weight is None:
+        return gx, None, None
+    return gx, (gy2d * xhat).sum(axis=0), gy2d.sum(axis=0)
+
+
+def rms_norm_forward_reference(x2d: Any, weight: Any, eps: float) -> tuple[Any, Any]:
+    """Reference ``nn.rms_norm_forward``: ``(y, rstd)`` with ``rstd = 1/sqrt(mean(x²) + eps)``."""
+    xp = xp_of_array(x2d)
+    rstd = 1.0 / xp.sqrt((x2d * x2d).mean(axis=-1) + eps)
+    out = x2d * rstd[:, None]
+    if weight is not None:
+        out *= weight
+    return out, rstd
+
+
+def rms_norm_backward_reference(gy2d: Any, x2d: Any, rstd: Any, weight: Any) -> tuple[Any, Any]:
+    """Reference ``nn.rms_norm_backward``: ``(gx, gweight)`` (``None`` without weight)."""
+    xhat = x2d * rstd[:, None]
+    g = gy2d * weight if weight is not None else gy2d
+    gx = rstd[:, None] * (g - xhat * (g * xhat).mean(axis=-1, keepdims=True))
+    return gx, (None if weight is None else (gy2d * xhat).sum(axis=0))
+
+
+registry.register_reference("nn.layer_norm_forward", layer_norm_forward_reference)
+registry.register_reference("nn.layer_norm_backward", layer_norm_backward_reference)
+registry.register_reference("nn.rms_norm_forward", rms_norm_forward_reference)
+registry.register_reference("nn.rms_norm_backward", rms_norm_backward_reference)
+
+
+def _flat_rows(x: RawTensor, n: int) -> Any:
+    return xp_of(x).ascontiguousarray(arr(x).reshape(-1, n))
+
+
+def _flat_param(p: RawTensor | None) -> Any:
+    return None if p is None else xp_of(p).ascontiguousarray(arr(p).reshape(-1))
+
+
+def _differentiable_stats(x: Tensor, dims: tuple[int, ...], eps: float, centred: bool) -> tuple[Tensor, Tensor]:
+    """``(x̂, rstd)`` recomputed from autograd ops (for a backward that is itself differentiated)."""
+    if centred:
+        x = x - x.mean(dim=dims, keepdim=True)
+    rstd = ((x * x).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return x * rstd, rstd
+
+
+class LayerNorm(Function):
+    """``layer_norm`` over the trailing dims: kernels ``nn.layer_norm_forward``/``_backward``."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: RawTensor, weight: RawTensor | None, bias: RawTensor | None, shape: tuple[int, ...], eps: float
+    ) -> RawTensor:
+        n = int(np.prod(shape))
+        rows = _flat_rows(x, n)
+        impl = kernel_for("nn.layer_norm_forward", x.device, rows.dtype, layer_norm_forward_reference)
+        y, mean, rstd = impl(rows, _flat_param(weight), _flat_param(bias), eps)
+        ctx.stats = (mean, rstd)
+        ctx.shape, ctx.eps, ctx.has_bias = shape, eps, bias is not None
+        ctx.save_for_backward(x, weight)
+        return raw_from(y.reshape(x.shape))
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor) -> Any:
+        x, weight = ctx.saved_tensors
+        dims = tuple(range(x.ndim - len(ctx.shape), x.ndim))
+        lead = tuple(range(x.ndim - len(ctx.shape)))
+        if is_grad_enabled():
+            xhat, rstd = _differentiable_stats(x, dims, ctx.eps, centred=True)
+            g = grad_out * weight if weight is not None else grad_out
+            gx = rstd * (g - g.mean(dim=dims, keepdim=True) - xhat * (g * xhat).mean(dim=dims, keepdim=True))
+            gw = (grad_out * xhat).sum(dim=lead) if weight is not None and lead else (grad_out * xhat)
+            gb = grad_out.sum(dim=lead) if lead else grad_out
+        else:
+            n = int(np.prod(ctx.shape))
+            xa = _flat_rows(x.data, n)
+            gy = xp_of(x).ascontiguousarray(arr(grad_out.data).reshape(-1, n)).astype(xa.dtype, copy=False)
+            wa = None if weight is None else _flat_param(weight.data)
+            impl = kernel_for("nn.layer_norm_backward", x.device, xa.dtype, layer_norm_backward_reference)
+            gxa, gwa, gba = impl(gy, xa, *ctx.stats, wa)
+            gx = constant(gxa.reshape(x.shape))
+            if weight is not None:
+                gw, gb = constant(gwa.reshape(ctx.shape)), constant(gba.reshape(ctx.shape))
+            else:
+                gw = None
+                gb = grad_out.sum(dim=lead) if lead else grad_out
+        return gx, (gw if weight is not None else None), (gb if ctx.has_bias else None), None, None
+
+
+class RMSNorm(Function):
+    """``rms_norm`` over the trailing dims: kernels ``nn.rms_norm_forward``/``_backward``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: RawTensor, weight: RawTensor | None, shape: tuple[int, ...], eps: float) -> RawTensor:
+        n = int(np.prod(shape))
+        rows = _flat_rows(x, n)
+        impl = kernel_for("nn.rms_norm_forward", x.device, rows.dtype, rms_norm_forward_reference)
+        y, rstd = impl(rows, _flat_param(weight), eps)
+        ctx.rstd = rstd
+        ctx.shape, ctx.eps = shape, eps
+        ctx.save_for_backward(x, weight)
+        return raw_from(y.reshape(x.shape))
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: Tensor) -> Any:
+        x, weight = ctx.saved_tensors
+        dims = tuple(range(x.ndim - len(ctx.shape), x.ndim))
+        lead = tuple(range(x.ndim - len(ctx.shape)))
+        if is_grad_enabled():
+            xhat, rstd = _differentiable_stats(x, dims, ctx.eps, centred=False)
+            g = grad_out * weight if weight is not None else grad_out
+            gx = rstd * (g - xhat * (g * xhat).mean(dim=dims, keepdim=True))
+            gw = None if weight is None else ((grad_out * xhat).sum(dim=lead) if lead else grad_out * xhat)
+            return gx, gw, None, None
+        n = int(np.prod(ctx.shape))
+        xa = _flat_rows(x.data, n)
+        gy = xp_of(x).ascontiguousarray(arr(grad_out.data).reshape(-1, n)).astype(xa.dtype, copy=False)
+        wa = None if weight is None else _flat_param(weight.data)
+        impl = kernel_for("nn.rms_norm_backward", x.device, xa.dtype, rms_norm_backward_reference)
+        gxa, gwa = impl(gy, xa, ctx.rstd, wa)
+        gw = None if weight is None else constant(gwa.reshape(ctx.shape))
+        return constant(gxa.reshape(x.shape)), gw, None, None
 
 
 def layer_norm(
@@ -88,7 +217,7 @@ def layer_norm(
     shape, _ = _normalized_dims(x, normalized_shape, "layer_norm")
     w = _check_affine(weight, shape, "weight", "layer_norm")
     b = _check_affine(bias, shape, "bias", "layer_norm")
-    return registry.lookup("nn.layer_norm", x.device)(x, shape, w, b, float(eps))
+    return LayerNorm.apply(x, w, b, shape, float(eps))
 
 
 def rms_norm(
@@ -106,11 +235,10 @@ def rms_norm(
         ShapeError: for a ``normalized_shape`` that is not the input's trailing shape.
     """
     x = as_input(input)
-    shape, dims = _normalized_dims(x, normalized_shape, "rms_norm")
+    shape, _ = _normalized_dims(x, normalized_shape, "rms_norm")
     w = _check_affine(weight, shape, "weight", "rms_norm")
     eps_ = float(np.finfo(x.dtype).eps) if eps is None else float(eps)
-    out = x * ((x * x).mean(dim=dims, keepdim=True) + eps_).rsqrt()
-    return out * w if w is not None else out
+    return RMSNorm.apply(x, w, shape, eps_)
 
 
 def _channel_shape(x: Tensor) -> tuple[int, ...]:
