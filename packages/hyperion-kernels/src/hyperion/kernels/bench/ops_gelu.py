@@ -1,0 +1,41 @@
+"""Benchmark: GELU (tanh form) forward — fused kernel vs composed NumPy vs ``torch.nn.functional.gelu``.
+
+The tanh form is timed because NumPy has no ``erf``; bytes moved: one read, one write.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from hyperion.kernels.bench._common import cpu_kernels, three_way
+from hyperion.kernels.bench.context import BenchContext
+
+SIZES = [1 << 24]
+QUICK_SIZES = [1 << 16]
+
+
+def naive_gelu_tanh(x: np.ndarray) -> np.ndarray:
+    """The composed tanh form, one NumPy pass per operator."""
+    return x * 0.5 * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
+
+
+def _case(ctx: BenchContext, size: Any) -> list[dict[str, Any]]:
+    """The rows of one size."""
+    kernel = cpu_kernels().get(("nn.gelu_forward", "cpu"))
+    x = np.random.default_rng(0).standard_normal(size).astype(np.float32)
+    tx = ctx.torch.from_numpy(x) if ctx.torch is not None else None
+    return three_way(
+        ctx, "gelu", (size,), "float32",
+        kernel=(lambda: kernel(x, "tanh")) if kernel else None,
+        naive=lambda: naive_gelu_tanh(x),
+        torch=(lambda: ctx.torch.nn.functional.gelu(tx, approximate="tanh")) if tx is not None else None,
+        bytes_moved=2 * x.nbytes,
+    )  # fmt: skip
+
+
+def run(ctx: BenchContext) -> list[dict[str, Any]]:
+    """Time GELU (tanh) forward at each size in float32."""
+    return [row for size in (QUICK_SIZES if ctx.quick else SIZES) for row in _case(ctx, size)]
