@@ -1,0 +1,247 @@
+"""nanoGPT's CPU recipe: a hyperion-gpt training step next to the same GPT in PyTorch, and (``--full``) the whole run.
+
+The recipe: char-level Tiny Shakespeare, n_layer=4, n_head=4, n_embd=128, block_size=64,
+batch_size=12, dropout=0, learned positions, AdamW (β₂=0.99, weight decay 0.1 on ≥2-D
+weights), lr 1e-3 with 100 warmup steps and a cosine to 1e-4 at 2,000 iterations, clip 1.0.
+
+One step is: draw a batch, forward + cross-entropy, backward, clip the gradient norm, AdamW
+step, advance the schedule. Both models start from the same weights (hyperion's, copied into
+``hyperion.gpt.torch_reference.torch_gpt``); their first losses are compared before timing.
+The contenders are interleaved in one process (see ``_common``); the goal is hyperion/PyTorch
+≤ 1.5. PyTorch uses as many threads as ``OPENBLAS_NUM_THREADS`` gives NumPy (default 1).
+
+``--full`` then trains the recipe for 2,000 iterations with ``hyperion.gpt.train`` and reports the
+final validation loss (goal ≤ 1.89; nanoGPT reaches 1.886 with its 20-batch estimate), and trains
+the PyTorch twin from the same initial weights on the same batches with the same schedule, so the
+two final losses compare the implementations rather than two random draws. Both are also
+evaluated on the same 200 validation batches. ``--no-bias`` drops the biases (nanoGPT's default).
+
+    HYPERION_DATA_DIR=../shared/data python bench/gpt_train.py            # step timing (a minute)
+    HYPERION_DATA_DIR=../shared/data python bench/gpt_train.py --quick    # smoke run
+    HYPERION_DATA_DIR=../shared/data python bench/gpt_train.py --full     # + the 2,000-iteration run
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from _common import (
+    Contender,
+    emit,
+    format_machine,
+    format_table,
+    machine_description,
+    measure,
+    median,
+    optional_torch,
+    paired_ratio,
+    parser,
+    progress,
+    progress_done,
+)
+
+from hyperion.gpt import GPT, TrainConfig, load_run, train
+from hyperion.gpt.__about__ import __version__ as gpt_version
+from hyperion.gpt.data import get_batch, load_text, prepare_tokens
+from hyperion.gpt.tokenizers import CharTokenizer
+from hyperion.gpt.torch_reference import torch_gpt, torch_state_dict
+from hyperion.gpt.train import estimate_loss
+from hyperion.nn.optim import AdamW, WarmupCosineLR, clip_grad_norm_, weight_decay_groups
+
+RECIPE = TrainConfig(max_iters=2000, eval_interval=250, eval_iters=20, sample_tokens=0)
+STEP_GOAL = 1.5
+LOSS_GOAL = 1.89
+
+
+def hyperion_namespace(model: GPT, data: np.ndarray) -> dict[str, Any]:
+    cfg = RECIPE
+    optimizer = AdamW(weight_decay_groups(model.parameters(), cfg.weight_decay), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    scheduler = WarmupCosineLR(optimizer, cfg.warmup_iters, cfg.max_iters, min_lr=cfg.min_lr)
+
+    def step() -> float:
+        x, y = get_batch(data, cfg.batch_size, cfg.block_size, rng)
+        _, loss = model(x, y)
+        optimizer.zero_grad()
+        loss.backward()
+        clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        return loss.item()
+
+    rng = np.random.default_rng(0)
+    return {"step": step}
+
+
+def torch_namespace(torch: Any, model: GPT, data: np.ndarray) -> dict[str, Any]:
+    cfg = RECIPE
+    twin = torch_gpt(model.config)
+    twin.load_state_dict(torch_state_dict(model))
+    decay = [p for p in twin.parameters() if p.dim() >= 2]
+    no_decay = [p for p in twin.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    rng = np.random.default_rng(0)
+    state = {"it": 0}
+
+    def step() -> float:
+        x, y = get_batch(data, cfg.batch_size, cfg.block_size, rng)
+        lr = _lr(state["it"])
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        _, loss = twin(torch.from_numpy(x), torch.from_numpy(y))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(twin.parameters(), cfg.grad_clip)
+        optimizer.step()
+        state["it"] += 1
+        return loss.item()
+
+    return {"step": step}
+
+
+def _lr(it: int) -> float:
+    """nanoGPT's schedule (the same numbers as WarmupCosineLR)."""
+    cfg = RECIPE
+    if it < cfg.warmup_iters:
+        return cfg.lr * (it + 1) / (cfg.warmup_iters + 1)
+    if it > cfg.max_iters:
+        return cfg.min_lr
+    ratio = (it - cfg.warmup_iters) / (cfg.max_iters - cfg.warmup_iters)
+    return cfg.min_lr + 0.5 * (1.0 + np.cos(np.pi * ratio)) * (cfg.lr - cfg.min_lr)
+
+
+def torch_full_run(torch: Any, model: GPT, splits: Any) -> dict[str, Any]:
+    """The recipe in PyTorch from ``model``'s initial weights, with hyperion's batch and evaluation generators."""
+    cfg = RECIPE
+    twin = torch_gpt(model.config)
+    twin.load_state_dict(torch_state_dict(model))
+    decay = [p for p in twin.parameters() if p.dim() >= 2]
+    no_decay = [p for p in twin.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    rng = np.random.default_rng(cfg.seed)
+    began = time.perf_counter()
+    for it in range(cfg.max_iters):
+        for group in optimizer.param_groups:
+            group["lr"] = _lr(it)
+        x, y = get_batch(splits.train, cfg.batch_size, cfg.block_size, rng)
+        _, loss = twin(torch.from_numpy(x), torch.from_numpy(y))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(twin.parameters(), cfg.grad_clip)
+        optimizer.step()
+    seconds = time.perf_counter() - began
+    twin.eval()
+    with torch.no_grad():
+        val = _torch_loss(torch, twin, splits.val, cfg.eval_iters, np.random.default_rng((cfg.seed, cfg.max_iters)))
+        val200 = _torch_loss(torch, twin, splits.val, 200, np.random.default_rng(0))
+    return {"val_loss": val, "val_loss_200": val200, "seconds": seconds, "ms_per_iter": 1e3 * seconds / cfg.max_iters}
+
+
+def _torch_loss(torch: Any, twin: Any, data: np.ndarray, batches: int, rng: np.random.Generator) -> float:
+    cfg = RECIPE
+    losses = []
+    for _ in range(batches):
+        x, y = get_batch(data, cfg.batch_size, cfg.block_size, rng)
+        losses.append(twin(torch.from_numpy(x), torch.from_numpy(y))[1].item())
+    return float(np.mean(losses))
+
+
+def run(quick: bool, repeats: int, full: bool) -> dict[str, Any]:
+    torch = optional_torch()
+    if torch is not None:
+        torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "1") or 1))
+    text = load_text("tinyshakespeare")
+    tokenizer = CharTokenizer.train(text)
+    with tempfile.TemporaryDirectory() as folder:
+        splits = prepare_tokens(text, tokenizer, folder)
+        data = np.array(splits.train)
+    model = GPT(RECIPE.model_config(tokenizer.vocab_size), seed=RECIPE.seed)
+    row: dict[str, Any] = {"params": model.num_parameters(), "goal": STEP_GOAL}
+    spaces = {"hyperion": hyperion_namespace(model, data)}
+    if torch is not None:
+        spaces["torch"] = torch_namespace(torch, model, data)
+        first = {name: ns["step"]() for name, ns in spaces.items()}
+        np.testing.assert_allclose(first["hyperion"], first["torch"], rtol=1e-4)
+        row["first_loss"] = first
+    progress("timing training steps")
+    contenders = [Contender(name, "step()", ns) for name, ns in spaces.items()]
+    samples = measure(contenders, repeats, 0.3 if quick else 1.5)
+    row["ms"] = {name: median(values) * 1e3 for name, values in samples.items()}
+    if torch is not None:
+        row["ratio"] = paired_ratio(samples["hyperion"], samples["torch"])
+        row["meets_goal"] = row["ratio"] <= STEP_GOAL
+    progress_done()
+    payload: dict[str, Any] = {
+        "benchmark": "gpt_train",
+        "quick": quick,
+        "repeats": repeats,
+        "unit": "ms per training step (batch, forward, backward, clip, AdamW, schedule)",
+        "machine": {**machine_description(), "hyperion_gpt": gpt_version},
+        "step": row,
+    }
+    if full:
+        with tempfile.TemporaryDirectory() as out_dir:
+            config = TrainConfig(**{**RECIPE.to_dict(), "out_dir": out_dir})
+            result = train(config, progress=True)
+            trained, _, _ = load_run(out_dir)
+            splits = prepare_tokens(text, tokenizer, os.path.join(out_dir, "tokens"))
+            val200 = estimate_loss(trained, splits, RECIPE.batch_size, 200, np.random.default_rng(0))["val"]
+            payload["full"] = {
+                **result.summary(),
+                "val_loss_200": val200,
+                "goal": LOSS_GOAL,
+                "meets_goal": result.val_loss <= LOSS_GOAL,
+                "ms_per_iter": 1e3 * RECIPE.batch_size * RECIPE.block_size / result.tokens_per_second,
+            }
+            if torch is not None:
+                fresh = GPT(RECIPE.model_config(tokenizer.vocab_size), seed=RECIPE.seed)
+                payload["full"]["torch"] = torch_full_run(torch, fresh, splits)
+    return payload
+
+
+def report(payload: Mapping[str, Any]) -> str:
+    row = payload["step"]
+    headers = ["recipe step", "hyperion ms"] + (["torch ms", "hyp/torch", "goal"] if "torch" in row["ms"] else [])
+    cells = ["n_layer=4 n_embd=128 T=64 B=12", f"{row['ms']['hyperion']:.1f}"]
+    if "torch" in row["ms"]:
+        verdict = "met" if row["meets_goal"] else "missed"
+        cells += [f"{row['ms']['torch']:.1f}", f"{row['ratio']:.2f}", f"<= {row['goal']} ({verdict})"]
+    text = format_machine(payload["machine"]) + "\n\n" + format_table(headers, [cells])
+    if "full" in payload:
+        full = payload["full"]
+        verdict = "met" if full["meets_goal"] else "missed"
+        text += (
+            f"\n\nfull recipe: {full['iters']} iterations, val loss {full['val_loss']:.4f} (goal <= {full['goal']}, {verdict}; "
+            f"{full['val_loss_200']:.4f} on 200 batches), {full['seconds']:.0f} s, {full['ms_per_iter']:.1f} ms/iteration"
+        )
+        if "torch" in full:
+            twin = full["torch"]
+            text += (
+                f"\nPyTorch twin, same weights and batches: val loss {twin['val_loss']:.4f} "
+                f"({twin['val_loss_200']:.4f} on 200 batches), {twin['ms_per_iter']:.1f} ms/iteration"
+            )
+    return text
+
+
+def main() -> None:
+    global RECIPE
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--full", action="store_true", help="also train the recipe for 2,000 iterations (minutes)")
+    p.add_argument("--no-bias", action="store_true", help="no biases in linear layers and LayerNorms (nanoGPT's default)")
+    args = p.parse_args()
+    if args.no_bias:
+        RECIPE = dataclasses.replace(RECIPE, bias=False)
+    repeats = args.repeats or (3 if args.quick else 11)
+    payload = run(args.quick, repeats, args.full)
+    emit(args, report(payload), payload)
+
+
+if __name__ == "__main__":
+    main()
