@@ -5,7 +5,7 @@ random ε map, after 500 float64 steps with a CPML, against central finite diffe
 (h = 1e-5); the largest difference relative to the largest gradient is quoted in the post
 (cell by cell, cells whose gradient is ~10⁻⁶ of the largest are dominated by the finite
 difference's own rounding error). Right: peak traced memory
-of forward + backward against the number of steps, with every step a graph node and with √N
+of forward + backward against the number of steps, keeping the whole Ez history and with √N
 checkpointing (tracemalloc, 40×40 grid).
 
 Measured numbers are committed in ``data/fdtd_adjoint.json``; re-measure (about a minute) with::
@@ -89,7 +89,7 @@ def build() -> Figure:
     ax1.set_title(f"max |adjoint − FD| / max |FD| = {normwise:.1e}")
     mem = data["memory"]
     steps = [m["steps"] for m in mem]
-    ax2.loglog(steps, [m["all_steps_mb"] for m in mem], "o-", label="every step a node")
+    ax2.loglog(steps, [m["all_steps_mb"] for m in mem], "o-", label="whole Ez history kept")
     ax2.loglog(steps, [m["checkpointed_mb"] for m in mem], "s-", label="√N checkpoints")
     ax2.set_xlabel("time steps")
     ax2.set_ylabel("peak memory (MB)")
