@@ -27,7 +27,7 @@ from typing import Any
 
 __all__ = ["MODULES", "CpuProvider", "provider"]
 
-MODULES = ("softmax", "normalization", "activation", "cross_entropy", "im2col", "adamw", "attention", "matmul", "fdtd")
+MODULES = ("softmax", "normalization", "activation", "cross_entropy", "im2col", "adamw", "attention_dense", "matmul", "fdtd")
 """The kernel modules of this package, each with a ``KERNELS`` dict; a module that is not present is skipped."""
 
 Kernel = Callable[..., Any]

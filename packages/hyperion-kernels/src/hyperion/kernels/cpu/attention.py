@@ -301,4 +301,6 @@ KERNELS: dict[tuple[str, str], Callable[..., object]] = (
     if importlib.util.find_spec("scipy") is not None
     else {}
 )
-"""The registry entries this module provides: none without SciPy, whose BLAS Numba's ``np.dot`` calls."""
+"""The flash kernels, available only with SciPy (whose BLAS Numba's ``np.dot`` calls). The ``cpu``
+provider registers :mod:`hyperion.kernels.cpu.attention_dense`'s size-dispatching pair, which
+calls these for sequences longer than a few hundred tokens."""
