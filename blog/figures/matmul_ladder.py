@@ -3,7 +3,9 @@
 Every rung of ``hyperion.kernels.cpu.matmul.LADDER`` and ``a @ b`` timed interleaved
 (medians of 5 samples; the naive rung once at 1024³, it takes half a minute) on float32 square
 matrices of 256 and 1024, one thread on both sides (``OPENBLAS_NUM_THREADS=1``,
-``NUMBA_NUM_THREADS=1``); then the parallel rung against BLAS with two threads on both sides.
+``NUMBA_NUM_THREADS=1``); then the parallel rung against BLAS with two threads on both sides (``OMP_WAIT_POLICY=PASSIVE``
+so that Numba's idle OpenMP workers sleep instead of spinning against BLAS's threads in the
+interleaved timing).
 Left: GFLOP/s per rung; right: the share of BLAS. Drawn from ``data/matmul_ladder.json``;
 re-measure with (the script sets the thread counts of its two measuring processes itself)::
 
@@ -69,16 +71,18 @@ def measure() -> dict[str, Any]:
     Each half runs in a fresh process, because OpenBLAS reads its thread count at start-up.
     """
     from hyperion.kernels.cpu.cache_info import cache_sizes
-    from hyperion.kernels.cpu.matmul import LADDER, MR, NR, panel_sizes, tile_side
+    from hyperion.kernels.cpu.matmul import LADDER, MR, NR, panel_sizes, simd_sizes, tile_side
 
     runs = {}
     for threads in (1, 2):
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "NUMBA_NUM_THREADS": str(threads)}
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "NUMBA_NUM_THREADS": str(threads),
+               "OMP_WAIT_POLICY": "PASSIVE"}  # idle OpenMP workers sleep: no spinning against BLAS's threads  # fmt: skip
         proc = subprocess.run([sys.executable, __file__, "--child", str(threads)], env=env, check=True,
                               capture_output=True, text=True)  # fmt: skip
         runs[threads] = json.loads(proc.stdout.strip().splitlines()[-1])
     sizes = cache_sizes()
     kc, nc = panel_sizes(4)
+    simd_kc, simd_nr = simd_sizes(4)
     return {
         "sizes": list(SIZES),
         "repeats": REPEATS,
@@ -87,7 +91,8 @@ def measure() -> dict[str, Any]:
         "results": runs[1],
         "two_threads": runs[2],
         "machine": {"l1d": sizes.l1d, "l2": sizes.l2, "source": sizes.source, "tile_side": tile_side(4),
-                    "kc": kc, "nc": nc, "mr": MR, "nr": NR, "threads": {"results": 1, "two_threads": 2}},
+                    "kc": kc, "nc": nc, "mr": MR, "nr": NR, "simd_kc": simd_kc, "simd_nr": simd_nr,
+                    "threads": {"results": 1, "two_threads": 2}, "omp_wait_policy": "PASSIVE"},
     }  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,7 +13,7 @@ numba = pytest.importorskip("numba")
 
 from hyperion.kernels.cpu import matmul  # noqa: E402
 from hyperion.kernels.cpu.cache_info import CacheSizes, cache_sizes, parse_size  # noqa: E402
-from hyperion.kernels.cpu.matmul import KERNELS, LADDER, MR, NR, panel_sizes, tile_side, tiled  # noqa: E402
+from hyperion.kernels.cpu.matmul import KERNELS, LADDER, MR, NR, panel_sizes, simd_sizes, tile_side, tiled  # noqa: E402
 from hyperion.tensor.errors import DTypeError, ShapeError  # noqa: E402
 
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
@@ -30,7 +32,7 @@ def check(fn, a: np.ndarray, b: np.ndarray) -> None:  # noqa: ANN001
 def test_rung_matches_matmul_on_odd_sizes(name, dtype):  # noqa: ANN001, ANN201
     rng = np.random.default_rng(0)
     # k = 300 and 1537 leave a vector tail (300 % 16) and unequal k-blocks; n = 1037 a partial panel
-    for m, k, n in [(1, 1, 1), (MR + 3, 300, 17), (29, 31, 1037), (2 * MR + 1, 1537, NR + 1)]:
+    for m, k, n in [(1, 1, 1), (MR + 3, 300, 17), (29, 31, 1037), (2 * MR + 1, 1537, NR + 1), (3, 0, 4), (0, 5, 3)]:
         check(LADDER[name], rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype))
 
 
@@ -58,9 +60,8 @@ def test_block_sizes_follow_the_caches():  # noqa: ANN201
     assert side % 16 == 0 and side * side * 4 <= max(sizes.l2 // 2, 16 * 16 * 4)
     kc, nc = panel_sizes(4)
     assert kc % 64 == 0 and nc % 64 == 0
-    assert kc * nc * 4 <= max(sizes.l2 // 2, kc * 64 * 4) and (MR + NR) * kc * 4 <= max(
-        sizes.l1d // 2, (MR + NR) * 64 * 4
-    )
+    assert kc * nc * 4 <= max(sizes.l2 // 2, kc * 64 * 4)
+    assert MR * kc * 4 <= max(sizes.l1d * 3 // 4, MR * 64 * 4) and kc <= 1024
     assert parse_size("48K") == 48 * 1024 and parse_size("2M") == 2 * 1024**2 and parse_size("512") == 512
     with pytest.raises(ValueError, match="cache size"):
         parse_size("big")
@@ -91,22 +92,40 @@ def test_errors_and_registry_table():  # noqa: ANN201
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_micro_kernels_agree_and_use_fma(dtype):  # noqa: ANN001, ANN201
-    """Both micro-kernels give the 4 × 4 block of dot products; their loops compile to vector FMAs."""
+def test_micro_kernels_and_their_fmas(dtype):  # noqa: ANN001, ANN201
+    """Both micro-kernels compute their block of ``C``; their loops compile to vector FMAs."""
     rng = np.random.default_rng(2)
-    kc = 16 * 3 + 5  # whole vectors and a tail
-    ap, bt = rng.standard_normal((MR, kc)).astype(dtype), rng.standard_normal((3 * NR, kc)).astype(dtype)
-    want = ap.astype(np.float64) @ bt[NR : 2 * NR].astype(np.float64).T
-    for kernel in (matmul._micro, matmul._micro_simd):
-        tile = np.full((MR, NR), np.nan, dtype)
-        kernel(ap, bt, NR, kc, tile)
-        np.testing.assert_allclose(tile, want, rtol=TOL[dtype] * 10, atol=TOL[dtype] * 10)
+    kc = 16 * 3 + 5
     suffix = "ps" if dtype == np.float32 else "pd"
-    for kernel, flags in ((matmul._micro, matmul._MICRO_FLAGS), (matmul._micro_simd, False)):
-        fresh = numba.njit(fastmath=flags, boundscheck=False, error_model="numpy")(kernel.py_func)  # no cache: asm
-        fresh(ap, bt, NR, kc, np.empty((MR, NR), dtype))
-        asm = fresh.inspect_asm(fresh.signatures[0])
-        assert f"vfmadd231{suffix}" in asm or "fma" not in _cpu_flags(), kernel.__name__
+    # rung 4: an MR × NR block of dot products of packed rows of A and of Bᵀ (at offset jj = NR)
+    ap, bt = rng.standard_normal((MR, kc)).astype(dtype), rng.standard_normal((3 * NR, kc)).astype(dtype)
+    tile = np.full((MR, NR), np.nan, dtype)
+    matmul._micro(ap, bt, NR, kc, tile)
+    want = ap.astype(np.float64) @ bt[NR : 2 * NR].astype(np.float64).T
+    np.testing.assert_allclose(tile, want, rtol=TOL[dtype] * 10, atol=TOL[dtype] * 10)
+    fresh = numba.njit(fastmath=matmul._MICRO_FLAGS, boundscheck=False, error_model="numpy")(matmul._micro.py_func)
+    fresh(ap, bt, NR, kc, tile)  # uncached copy: cached code has no assembly to inspect
+    assert f"vfmadd231{suffix}" in fresh.inspect_asm(fresh.signatures[0]) or "fma" not in _cpu_flags()
+    # rung 5: the MR × NR_SIMD block Σ_k outer(ap[k], bp[k]) of k-major panels
+    kc_simd, nr = simd_sizes(np.dtype(dtype).itemsize)
+    assert nr * np.dtype(dtype).itemsize == 2 * matmul.VECTOR_BYTES and kc_simd % 64 == 0
+    ap, bp = rng.standard_normal((kc, MR)).astype(dtype), rng.standard_normal((kc, nr)).astype(dtype)
+    tile = np.full((MR, nr), np.nan, dtype)
+    matmul._micro_simd(ap, bp, kc, tile)
+    want = ap.astype(np.float64).T @ bp.astype(np.float64)
+    np.testing.assert_allclose(tile, want, rtol=TOL[dtype] * 10, atol=TOL[dtype] * 10)
+    fresh = numba.njit(boundscheck=False, error_model="numpy")(matmul._micro_simd.py_func)
+    fresh(ap, bp, kc, tile)
+    asm = fresh.inspect_asm(fresh.signatures[0])
+    assert f"vfmadd231{suffix}" in asm or "fma" not in _cpu_flags()
+    if "avx512f" in _cpu_flags():
+        assert re.search(rf"vfmadd231{suffix}\s[^\n]*%zmm", asm), "512-bit FMAs expected with AVX-512"
+
+
+def test_simd_intrinsic_rejects_strided_panels():  # noqa: ANN201
+    a = np.zeros((8, 16), np.float32)[:, ::2]  # not C-contiguous
+    with pytest.raises(numba.core.errors.TypingError):
+        matmul._micro_simd(a, np.zeros((8, 32), np.float32), 8, np.zeros((8, 32), np.float32))
 
 
 def _cpu_flags() -> str:

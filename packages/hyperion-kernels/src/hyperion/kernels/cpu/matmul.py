@@ -1,4 +1,4 @@
-"""A matmul ladder for teaching: five Numba versions of ``C = A @ B``, each one idea faster.
+"""A matmul ladder for teaching: six Numba versions of ``C = A @ B``, each one idea faster.
 
 BLAS stays the default for ``matmul`` (``KERNELS`` is empty); :data:`LADDER` is what the
 benchmark and the "tiling a matmul" post climb, rung by rung:
@@ -11,22 +11,38 @@ benchmark and the "tiling a matmul" post climb, rung by rung:
 3. ``tiled`` — ``(i, k, j)`` over square tiles of side :func:`tile_side`, chosen so that one
    tile of ``B`` fills at most half of the L2 cache: each tile of ``B`` is read from memory
    once per tile-row of ``A`` instead of once per row of ``A``.
-4. ``packed`` — copy a ``KC × NC`` panel of ``B`` into a contiguous buffer (sized to half of
-   L2), and eight rows of ``A`` into a ``KC × 8`` buffer; the micro-kernel updates an
-   ``8 × NR`` block of ``C`` (sized to L1) with all eight rows at once, so each element of
-   ``B`` loaded into a vector register feeds eight fused multiply-adds instead of one.
-5. ``parallel`` — rung 4 with the row blocks of ``C`` shared among threads (``prange``);
-   ``B``'s panel is packed once and read by all of them.
+4. ``packed`` — register blocking. Up to rung 3 every multiply-add also loads and stores an
+   element of ``C``. Here a ``KC × NC`` panel of ``B`` is copied transposed (``Bᵀ``, rows
+   contiguous in ``k``, half of L2) and ``MR = 8`` rows of ``A`` into a contiguous sliver
+   (L1); the micro-kernel computes an ``8 × 2`` block of ``C`` as 16 dot products over
+   ``k`` held in 16 scalar locals — registers — and touches ``C`` once per ``KC``. Numba's
+   LLVM vectorises *loops*, not straight-line code (its SLP vectoriser is off), so the
+   vector lanes go to the ``k`` loop: with ``reassoc`` allowed on this one function, each
+   accumulator becomes a vector of partial sums (``vfmadd231ps`` on 256-bit ``ymm``
+   registers, the width LLVM prefers on this CPU).
+5. ``simd`` — the micro-kernel BLAS uses, written out in LLVM IR (a Numba ``intrinsic``,
+   :func:`_broadcast_block`): ``A`` packed into ``KC × 8`` row panels and ``B`` into
+   ``KC × 32`` column panels, both contiguous along each ``k``; an ``8 × 32`` block of ``C``
+   lives in 16 512-bit registers (``zmm``, 16 float32 lanes) and each ``k`` is two vector
+   loads of ``B``, eight broadcasts of ``A`` and 16 FMAs — no horizontal sums, no reordering.
+   The ``B`` panel (``KC`` from L1) is re-read for every row panel of ``A``.
+6. ``parallel`` — rung 5 with the row panels of ``C`` split into one band per thread
+   (``prange``); ``B``'s panels are packed once per k-block, by all threads, and shared.
 
-Every rung is compiled with ``fastmath={"contract"}``: multiply-adds may fuse into FMA
-instructions (as in BLAS), but sums are never reordered, so every rung adds the ``k``
-products of an element in the same order.
+Rungs 1-3 are compiled with ``fastmath={"contract"}``: multiply-adds may fuse into FMA
+instructions (as in BLAS), but sums are never reordered; rungs 5-6 use FMAs explicitly and
+add the ``k`` terms in order too. Only the micro-kernel of rung 4 adds each dot product as
+8 interleaved partial sums (``reassoc``), which changes the rounding, not the accuracy
+class: the error bound of a ``k``-term sum stays ``k·ε·Σ|aᵢbᵢ|`` (it shrinks, the partial
+sums being shorter), and the tests compare against a float64 product with exactly that kind
+of tolerance. ``nnan``/``ninf`` are not allowed, so NaN and
+infinity still propagate as in NumPy.
 
 Examples:
     >>> import numpy as np
     >>> a = np.arange(6.0).reshape(2, 3); b = np.ones((3, 2))
     >>> [fn(a, b).tolist() == (a @ b).tolist() for fn in LADDER.values()]
-    [True, True, True, True, True]
+    [True, True, True, True, True, True]
 """
 
 from __future__ import annotations
@@ -35,7 +51,7 @@ from collections.abc import Callable
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import get_num_threads, njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -53,6 +69,7 @@ __all__ = [
     "parallel",
     "reordered",
     "simd",
+    "simd_sizes",
     "tile_side",
     "tiled",
 ]
@@ -60,14 +77,17 @@ __all__ = [
 KERNELS: dict[tuple[str, str], Callable[..., object]] = {}
 """No registry kernels: NumPy's BLAS stays the ``matmul`` everyone uses."""
 
-MR = 4
+MR = 8
 """Rows of the block of ``C`` that the micro-kernel computes (rows of packed ``A`` it reads)."""
 
-NR = 4
+NR = 2
 """Columns of that block (rows of packed ``Bᵀ``): ``MR × NR = 16`` accumulators in registers."""
 
 VECTOR_BYTES = 64
-"""Width of the hand-written vectors of rung 5: 512 bits, one AVX-512 ``zmm`` register."""
+"""Width of the hand-written vectors of rungs 5-6: 512 bits, one AVX-512 ``zmm`` register."""
+
+NVEC = 2
+"""Vectors per row of rung 5's block of ``C``: ``MR × NVEC = 16`` vector accumulators."""
 
 _FLAGS = {"contract"}
 _MICRO_FLAGS = {"contract", "reassoc"}
@@ -84,15 +104,17 @@ def tile_side(itemsize: int) -> int:
 
 
 def panel_sizes(itemsize: int) -> tuple[int, int]:
-    """``(KC, NC)`` of rungs 4 and 5: the depth of a k-block and the width of a ``B`` panel.
+    """``(KC, NC)`` of rung 4: the depth of a k-block and the width of a ``B`` panel.
 
-    ``KC`` so that the micro-kernel's working set — ``MR`` rows of packed ``A`` and ``NR`` rows
-    of packed ``Bᵀ``, each ``KC`` long — fills half of L1 (768 for float32 with a 48 KiB L1d;
-    a longer ``k`` is cut into equal blocks of at most ``KC``); ``NC`` columns so that the
-    packed ``NC × KC`` panel of ``Bᵀ`` fills half of L2. Both are multiples of 64.
+    ``KC`` so that the ``MR`` packed rows of ``A`` — the operand the micro-kernel re-reads for
+    every pair of columns — fill at most three quarters of L1, the rest holding the two rows
+    of ``Bᵀ`` streaming past (1024 for float32 with a 48 KiB L1d, capped at 1024; a longer
+    ``k`` is cut into equal blocks of at most ``KC``). Each block ends in one horizontal sum per
+    accumulator, so longer is better while it fits. ``NC`` columns so that the packed
+    ``NC × KC`` panel of ``Bᵀ`` fills half of L2 (256 with 2 MiB). Both are multiples of 64.
     """
     sizes = cache_sizes()
-    kc = max(64, min(1024, sizes.l1d // 2 // ((MR + NR) * itemsize) // 64 * 64))
+    kc = max(64, min(1024, sizes.l1d * 3 // 4 // (MR * itemsize) // 64 * 64))
     nc = max(64, sizes.l2 // 2 // (kc * itemsize) // 64 * 64)
     return kc, nc
 
@@ -162,150 +184,49 @@ def _pack_bt(b: np.ndarray, k0: int, kc: int, j0: int, nc: int, bt: np.ndarray) 
 
 @njit(cache=True, fastmath=_MICRO_FLAGS, boundscheck=False, error_model="numpy")
 def _micro(ap: np.ndarray, bt: np.ndarray, jj: int, kc: int, tile: np.ndarray) -> None:
-    """``tile[r, q] = Σ_k ap[r, k] · bt[jj+q, k]``: a 4 × 4 block of ``C`` as 16 dot products.
+    """``tile[r, q] = Σ_k ap[r, k] · bt[jj+q, k]``: an ``8 × 2`` block of ``C`` as 16 dot products.
 
-    The 16 sums are scalar locals, so they live in registers; the loop over ``k`` reads four
-    contiguous rows of packed ``A`` and four of packed ``Bᵀ``. With ``reassoc`` LLVM's loop
-    vectoriser splits each sum into one partial sum per vector lane: every accumulator becomes
-    a vector register, and each pass of the loop does 8 vector loads and 16 vector FMAs
-    (``vfmadd231ps`` on ``ymm`` registers for float32), the lanes being added at the end.
+    The 16 sums are scalar locals, so they live in registers; the loop over ``k`` reads eight
+    contiguous rows of packed ``A`` (kept in L1 across calls) and two of packed ``Bᵀ``
+    (streaming from L2). With ``reassoc`` LLVM's loop vectoriser splits each sum into one
+    partial sum per vector lane: every accumulator becomes a vector register, and each pass
+    of the loop does 10 vector loads and 16 vector FMAs (``vfmadd231ps`` on ``ymm`` registers
+    for float32), the lanes being added at the end.
     """
-    a0, a1, a2, a3 = ap[0], ap[1], ap[2], ap[3]
-    b0, b1, b2, b3 = bt[jj], bt[jj + 1], bt[jj + 2], bt[jj + 3]
-    c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = tile.dtype.type(0)
-    c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = tile.dtype.type(0)
+    a0, a1, a2, a3, a4, a5, a6, a7 = ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], ap[6], ap[7]
+    b0, b1 = bt[jj], bt[jj + 1]
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = tile.dtype.type(0)
+    c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = tile.dtype.type(0)
     for k in range(kc):
-        x0, x1, x2, x3 = a0[k], a1[k], a2[k], a3[k]
-        y0, y1, y2, y3 = b0[k], b1[k], b2[k], b3[k]
-        c00 += x0 * y0
-        c01 += x0 * y1
-        c02 += x0 * y2
-        c03 += x0 * y3
-        c10 += x1 * y0
-        c11 += x1 * y1
-        c12 += x1 * y2
-        c13 += x1 * y3
-        c20 += x2 * y0
-        c21 += x2 * y1
-        c22 += x2 * y2
-        c23 += x2 * y3
-        c30 += x3 * y0
-        c31 += x3 * y1
-        c32 += x3 * y2
-        c33 += x3 * y3
-    tile[0, 0], tile[0, 1], tile[0, 2], tile[0, 3] = c00, c01, c02, c03
-    tile[1, 0], tile[1, 1], tile[1, 2], tile[1, 3] = c10, c11, c12, c13
-    tile[2, 0], tile[2, 1], tile[2, 2], tile[2, 3] = c20, c21, c22, c23
-    tile[3, 0], tile[3, 1], tile[3, 2], tile[3, 3] = c30, c31, c32, c33
-
-
-@intrinsic
-def _dot_block(typingctx, ap, bt, jj, kc, tile):  # noqa: ANN001, ANN202, ARG001
-    """``tile[r, q] = Σ_{k < kc - kc % W} ap[r, k] · bt[jj+q, k]`` with explicit ``<W x T>`` vectors.
-
-    ``W = 64 bytes / itemsize`` (16 float32, 8 float64): one 512-bit register per accumulator.
-    Written as LLVM IR because Numba has no vector type: a loop over ``k`` in steps of ``W``
-    with 16 vector accumulators (``phi``), 8 unaligned vector loads and 16 ``llvm.fma`` calls
-    per step, then a pairwise sum of each accumulator's lanes into ``tile``. ``ap``, ``bt`` and
-    ``tile`` must be C-contiguous 2-D arrays of one float dtype (the packed buffers are).
-    """
-    arrays = (ap, bt, tile)
-    if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C" for x in arrays):
-        return None
-    if ap.dtype not in (types.float32, types.float64) or bt.dtype != ap.dtype or tile.dtype != ap.dtype:
-        return None
-    sig = types.void(ap, bt, jj, kc, tile)
-
-    def codegen(context, builder, sig, args):  # noqa: ANN001, ANN202
-        dtype = sig.args[0].dtype
-        lty = context.get_value_type(dtype)
-        width = VECTOR_BYTES // (dtype.bitwidth // 8)
-        vty = ir.VectorType(lty, width)
-        a_arr = context.make_array(sig.args[0])(context, builder, args[0])
-        b_arr = context.make_array(sig.args[1])(context, builder, args[1])
-        t_arr = context.make_array(sig.args[4])(context, builder, args[4])
-        jj_v, kc_v = args[2], args[3]
-        i64 = ir.IntType(64)
-        a_stride = builder.extract_value(a_arr.strides, 0)
-        b_stride = builder.extract_value(b_arr.strides, 0)
-        i8p = ir.IntType(8).as_pointer()
-
-        def row(arr, stride, idx):  # noqa: ANN001, ANN202
-            base = builder.bitcast(arr.data, i8p)
-            p = builder.gep(base, [builder.mul(stride, idx)])
-            return builder.bitcast(p, lty.as_pointer())
-
-        arows = [row(a_arr, a_stride, ir.Constant(i64, r)) for r in range(MR)]
-        brows = [row(b_arr, b_stride, builder.add(jj_v, ir.Constant(i64, q))) for q in range(NR)]
-        nvec = builder.sdiv(kc_v, ir.Constant(i64, width))
-        zero = ir.Constant(vty, [ir.Constant(lty, 0.0)] * width)
-        pre = builder.block
-        loop = builder.append_basic_block("dot.loop")
-        body = builder.append_basic_block("dot.body")
-        done = builder.append_basic_block("dot.done")
-        builder.branch(loop)
-        builder.position_at_end(loop)
-        kv = builder.phi(i64)
-        kv.add_incoming(ir.Constant(i64, 0), pre)
-        accs = []
-        for _ in range(MR * NR):
-            acc = builder.phi(vty)
-            acc.add_incoming(zero, pre)
-            accs.append(acc)
-        builder.cbranch(builder.icmp_signed("<", kv, nvec), body, done)
-        builder.position_at_end(body)
-        off = builder.mul(kv, ir.Constant(i64, width))
-
-        def vload(ptr):  # noqa: ANN001, ANN202
-            vp = builder.bitcast(builder.gep(ptr, [off]), vty.as_pointer())
-            return builder.load(vp, align=dtype.bitwidth // 8)
-
-        xs = [vload(p) for p in arows]
-        ys = [vload(p) for p in brows]
-        suffix = f"v{width}f{dtype.bitwidth}"
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vty, vty, vty]), f"llvm.fma.{suffix}"
-        )
-        new = [builder.call(fma, [xs[r], ys[q], accs[r * NR + q]]) for r in range(MR) for q in range(NR)]
-        nxt = builder.add(kv, ir.Constant(i64, 1))
-        bodyend = builder.block
-        builder.branch(loop)
-        kv.add_incoming(nxt, bodyend)
-        for acc, v in zip(accs, new, strict=True):
-            acc.add_incoming(v, bodyend)
-        builder.position_at_end(done)
-        t_stride0 = builder.extract_value(t_arr.strides, 0)
-        for r in range(MR):
-            trow = row(t_arr, t_stride0, ir.Constant(i64, r))
-            for q in range(NR):
-                acc = accs[r * NR + q]
-                # pairwise lane sum: halve the vector until one lane is left
-                w = width
-                v = acc
-                while w > 1:
-                    h = w // 2
-                    lo = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(ir.IntType(32), h), list(range(h))))
-                    hi = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(ir.IntType(32), h), list(range(h, w))))
-                    v = builder.fadd(lo, hi)
-                    w = h
-                builder.store(
-                    builder.extract_element(v, ir.Constant(ir.IntType(32), 0)), builder.gep(trow, [ir.Constant(i64, q)])
-                )
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@njit(cache=True, boundscheck=False, error_model="numpy")
-def _micro_simd(ap: np.ndarray, bt: np.ndarray, jj: int, kc: int, tile: np.ndarray) -> None:
-    """:func:`_micro` with 512-bit vectors written out: the vector part, then the last ``kc % W``."""
-    _dot_block(ap, bt, jj, kc, tile)
-    width = VECTOR_BYTES // ap.itemsize
-    for k in range(kc - kc % width, kc):
-        for r in range(MR):
-            x = ap[r, k]
-            for q in range(NR):
-                tile[r, q] += x * bt[jj + q, k]
+        y0, y1 = b0[k], b1[k]
+        x = a0[k]
+        c00 += x * y0
+        c01 += x * y1
+        x = a1[k]
+        c10 += x * y0
+        c11 += x * y1
+        x = a2[k]
+        c20 += x * y0
+        c21 += x * y1
+        x = a3[k]
+        c30 += x * y0
+        c31 += x * y1
+        x = a4[k]
+        c40 += x * y0
+        c41 += x * y1
+        x = a5[k]
+        c50 += x * y0
+        c51 += x * y1
+        x = a6[k]
+        c60 += x * y0
+        c61 += x * y1
+        x = a7[k]
+        c70 += x * y0
+        c71 += x * y1
+    tile[0, 0], tile[0, 1], tile[1, 0], tile[1, 1] = c00, c01, c10, c11
+    tile[2, 0], tile[2, 1], tile[3, 0], tile[3, 1] = c20, c21, c30, c31
+    tile[4, 0], tile[4, 1], tile[5, 0], tile[5, 1] = c40, c41, c50, c51
+    tile[6, 0], tile[6, 1], tile[7, 0], tile[7, 1] = c60, c61, c70, c71
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
@@ -320,7 +241,6 @@ def _sliver(
     kc: int,
     j0: int,
     nc: int,
-    simd: bool,
 ) -> None:
     """Rows ``i0 .. i0+MR`` of ``C`` (fewer at the bottom edge) += that sliver of ``A`` times the panel."""
     rows = min(MR, a.shape[0] - i0)
@@ -333,10 +253,7 @@ def _sliver(
         else:
             dst[:kc] = 0
     for jj in range(0, nc, NR):
-        if simd:
-            _micro_simd(ap, bt, jj, kc, tile)
-        else:
-            _micro(ap, bt, jj, kc, tile)
+        _micro(ap, bt, jj, kc, tile)
         for r in range(rows):
             cr = c[i0 + r]
             for q in range(min(NR, nc - jj)):
@@ -345,13 +262,13 @@ def _sliver(
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
 def _k_step(kk: int, kc_max: int) -> int:
-    """Depth of the k-blocks: ``kk`` split into equal blocks of at most ``kc_max`` (1024 → 2 × 512)."""
-    blocks = (kk + kc_max - 1) // kc_max
-    return (kk + blocks - 1) // blocks
+    """Depth of the k-blocks: ``kk`` split into equal blocks of at most ``kc_max`` (1537 → 2 × 769 with 1024)."""
+    blocks = max(1, (kk + kc_max - 1) // kc_max)  # k = 0: one empty block
+    return max(1, (kk + blocks - 1) // blocks)
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
-def _packed(a: np.ndarray, b: np.ndarray, c: np.ndarray, kc_max: int, nc_max: int, simd: bool) -> None:
+def _packed(a: np.ndarray, b: np.ndarray, c: np.ndarray, kc_max: int, nc_max: int) -> None:
     m, kk = a.shape
     n = b.shape[1]
     kstep = _k_step(kk, kc_max)
@@ -364,25 +281,185 @@ def _packed(a: np.ndarray, b: np.ndarray, c: np.ndarray, kc_max: int, nc_max: in
             kc = min(kstep, kk - k0)
             _pack_bt(b, k0, kc, j0, nc, bt)
             for i0 in range(0, m, MR):
-                _sliver(a, bt, c, ap, tile, i0, k0, kc, j0, nc, simd)
+                _sliver(a, bt, c, ap, tile, i0, k0, kc, j0, nc)
 
 
-@njit(cache=True, parallel=True, boundscheck=False, error_model="numpy")
-def _parallel(a: np.ndarray, b: np.ndarray, c: np.ndarray, kc_max: int, nc_max: int) -> None:
+@intrinsic
+def _broadcast_block(typingctx, ap, bp, kc, tile):  # noqa: ANN001, ANN202, ARG001
+    """``tile = Σ_{k < kc} outer(ap[k, :], bp[k, :])``: an ``MR × NR_SIMD`` block of ``C`` in vector registers.
+
+    Written as LLVM IR because Numba has no vector type. ``ap`` is a ``(kc, MR)`` panel of
+    ``A`` and ``bp`` a ``(kc, NR_SIMD)`` panel of ``B``, both contiguous along each ``k``;
+    ``W = 64 bytes / itemsize`` lanes (16 float32, 8 float64) and ``NR_SIMD = 2·W``. Per
+    ``k``: two vector loads of ``bp[k]``, then for each of the ``MR = 8`` rows one broadcast
+    of ``ap[k, r]`` and two ``llvm.fma`` into that row's two accumulators — 16 accumulators
+    (``phi`` nodes) that never leave the registers until the final store into ``tile``.
+    No horizontal sums: each lane is its own element of ``C``.
+    """
+    arrays = (ap, bp, tile)
+    if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C" for x in arrays):
+        return None
+    if ap.dtype not in (types.float32, types.float64) or bp.dtype != ap.dtype or tile.dtype != ap.dtype:
+        return None
+    sig = types.void(ap, bp, kc, tile)
+
+    def codegen(context, builder, sig, args):  # noqa: ANN001, ANN202
+        dtype = sig.args[0].dtype
+        lty = context.get_value_type(dtype)
+        width = VECTOR_BYTES // (dtype.bitwidth // 8)
+        nr = NVEC * width
+        vty, vptr = ir.VectorType(lty, width), ir.VectorType(lty, width).as_pointer()
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        align = dtype.bitwidth // 8
+
+        def data(index):  # noqa: ANN001, ANN202
+            array = context.make_array(sig.args[index])(context, builder, args[index])
+            return builder.bitcast(array.data, lty.as_pointer())
+
+        a_ptr, b_ptr, t_ptr = data(0), data(1), data(3)
+        fty = ir.FunctionType(vty, [vty, vty, vty])
+        fma = cgutils.get_or_insert_function(builder.module, fty, f"llvm.fma.v{width}f{dtype.bitwidth}")
+        zero = ir.Constant(vty, [ir.Constant(lty, 0.0)] * width)
+        splat = ir.Constant(ir.VectorType(i32, width), [0] * width)
+        pre = builder.block
+        head, body, done = (builder.append_basic_block(f"bcast.{name}") for name in ("head", "body", "done"))
+        builder.branch(head)
+        builder.position_at_end(head)
+        k = builder.phi(i64)
+        k.add_incoming(ir.Constant(i64, 0), pre)
+        accs = []
+        for _ in range(MR * NVEC):
+            acc = builder.phi(vty)
+            acc.add_incoming(zero, pre)
+            accs.append(acc)
+        builder.cbranch(builder.icmp_signed("<", k, args[2]), body, done)
+        builder.position_at_end(body)
+        b_row = builder.gep(b_ptr, [builder.mul(k, ir.Constant(i64, nr))])
+        bs = [builder.load(builder.bitcast(builder.gep(b_row, [ir.Constant(i64, v * width)]), vptr), align=align)
+              for v in range(NVEC)]  # fmt: skip
+        a_row = builder.gep(a_ptr, [builder.mul(k, ir.Constant(i64, MR))])
+        new = []
+        for r in range(MR):
+            x = builder.load(builder.gep(a_row, [ir.Constant(i64, r)]))
+            xs = builder.insert_element(ir.Constant(vty, ir.Undefined), x, ir.Constant(i32, 0))
+            xs = builder.shuffle_vector(xs, ir.Constant(vty, ir.Undefined), splat)  # broadcast
+            new += [builder.call(fma, [xs, bs[v], accs[r * NVEC + v]]) for v in range(NVEC)]
+        end = builder.block
+        k.add_incoming(builder.add(k, ir.Constant(i64, 1)), end)
+        for acc, value in zip(accs, new, strict=True):
+            acc.add_incoming(value, end)
+        builder.branch(head)
+        builder.position_at_end(done)
+        for r in range(MR):
+            for v in range(NVEC):
+                target = builder.gep(t_ptr, [ir.Constant(i64, r * nr + v * width)])
+                builder.store(accs[r * NVEC + v], builder.bitcast(target, vptr), align=align)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _micro_simd(ap: np.ndarray, bp: np.ndarray, kc: int, tile: np.ndarray) -> None:
+    """Rung 5's micro-kernel: ``tile[:, :] = ap[:kc]ᵀ · bp[:kc]`` (see :func:`_broadcast_block`)."""
+    _broadcast_block(ap, bp, kc, tile)
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _pack_b_panel(b: np.ndarray, k0: int, kc: int, j0: int, bp: np.ndarray) -> None:
+    """``bp[k, :] = b[k0+k, j0 : j0+NR_SIMD]``, zero-padded past the last column."""
+    cols = min(bp.shape[1], b.shape[1] - j0)
+    for k in range(kc):
+        src, dst = b[k0 + k], bp[k]
+        for q in range(cols):
+            dst[q] = src[j0 + q]
+        dst[cols:] = 0
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _pack_a_panel(a: np.ndarray, i0: int, k0: int, kc: int, ap: np.ndarray) -> None:
+    """``ap[k, r] = a[i0+r, k0+k]``, zero-padded past the last row."""
+    rows = min(MR, a.shape[0] - i0)
+    for r in range(MR):
+        if r < rows:
+            src = a[i0 + r]
+            for k in range(kc):
+                ap[k, r] = src[k0 + k]
+        else:
+            for k in range(kc):
+                ap[k, r] = 0
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _simd_panels(
+    a: np.ndarray, c: np.ndarray, ap: np.ndarray, bp: np.ndarray, kc: int, p0: int, p1: int, k0: int
+) -> None:
+    """``C`` += row panels ``p0 .. p1`` of ``A`` times every column panel of ``B`` (one k-block).
+
+    The ``kc × NR_SIMD`` panel of ``B`` is the operand the inner loop re-reads, so it stays in
+    L1; the ``kc × MR`` panels of ``A`` stream past it from L2.
+    """
+    m, n = c.shape
+    nr = bp.shape[2]
+    tile = np.empty((MR, nr), c.dtype)
+    for jp in range(bp.shape[0]):
+        j0 = jp * nr
+        cols = min(nr, n - j0)
+        for ip in range(p0, p1):
+            _micro_simd(ap[ip], bp[jp], kc, tile)
+            i0 = ip * MR
+            for r in range(min(MR, m - i0)):
+                cr, tr = c[i0 + r], tile[r]
+                for q in range(cols):
+                    cr[j0 + q] += tr[q]
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _simd(a: np.ndarray, b: np.ndarray, c: np.ndarray, kc_max: int, nr: int) -> None:
     m, kk = a.shape
     n = b.shape[1]
     kstep = _k_step(kk, kc_max)
-    bt = np.empty((nc_max, kstep), a.dtype)
-    slivers = (m + MR - 1) // MR
-    for j0 in range(0, n, nc_max):
-        nc = min(nc_max, n - j0)
-        for k0 in range(0, kk, kstep):
-            kc = min(kstep, kk - k0)
-            _pack_bt(b, k0, kc, j0, nc, bt)
-            for s in prange(slivers):  # slivers of C are disjoint rows: no two threads write one element
-                ap = np.empty((MR, kstep), a.dtype)
-                tile = np.empty((MR, NR), a.dtype)
-                _sliver(a, bt, c, ap, tile, s * MR, k0, kc, j0, nc, True)
+    mpan, npan = (m + MR - 1) // MR, (n + nr - 1) // nr
+    ap = np.empty((mpan, kstep, MR), a.dtype)  # all row panels of one k-block of A
+    bp = np.empty((npan, kstep, nr), a.dtype)  # all column panels of one k-block of B
+    for k0 in range(0, kk, kstep):
+        kc = min(kstep, kk - k0)
+        for jp in range(npan):
+            _pack_b_panel(b, k0, kc, jp * nr, bp[jp])
+        for ip in range(mpan):
+            _pack_a_panel(a, ip * MR, k0, kc, ap[ip])
+        _simd_panels(a, c, ap, bp, kc, 0, mpan, k0)
+
+
+@njit(cache=True, parallel=True, boundscheck=False, error_model="numpy")
+def _parallel(a: np.ndarray, b: np.ndarray, c: np.ndarray, kc_max: int, nr: int, threads: int) -> None:
+    m, kk = a.shape
+    n = b.shape[1]
+    kstep = _k_step(kk, kc_max)
+    mpan, npan = (m + MR - 1) // MR, (n + nr - 1) // nr
+    ap = np.empty((mpan, kstep, MR), a.dtype)
+    bp = np.empty((npan, kstep, nr), a.dtype)
+    parts = max(1, min(mpan, threads))
+    for k0 in range(0, kk, kstep):
+        kc = min(kstep, kk - k0)
+        for jp in prange(npan):  # packing is shared out too
+            _pack_b_panel(b, k0, kc, jp * nr, bp[jp])
+        for t in prange(parts):  # one band of rows of C per thread: no two threads write one element
+            p0, p1 = t * mpan // parts, (t + 1) * mpan // parts
+            for ip in range(p0, p1):  # each thread packs the panels of A it uses
+                _pack_a_panel(a, ip * MR, k0, kc, ap[ip])
+            _simd_panels(a, c, ap, bp, kc, p0, p1, k0)
+
+
+def simd_sizes(itemsize: int) -> tuple[int, int]:
+    """``(KC, NR_SIMD)`` of rungs 5 and 6.
+
+    ``NR_SIMD`` is two 512-bit vectors of elements (32 float32, 16 float64); ``KC`` so that a
+    ``KC × NR_SIMD`` panel of ``B`` — the operand the micro-kernel re-reads for every row panel
+    of ``A`` — fills the L1 data cache (384 with 48 KiB; a multiple of 64, at least 64).
+    """
+    nr = NVEC * VECTOR_BYTES // itemsize
+    return max(64, cache_sizes().l1d // (nr * itemsize) // 64 * 64), nr
 
 
 def naive(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -415,26 +492,26 @@ def tiled(a: np.ndarray, b: np.ndarray, side: int | None = None) -> np.ndarray:
 
 
 def packed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rung 4: packed panels and a register-blocked ``4 × 4`` micro-kernel (errors as :func:`naive`)."""
+    """Rung 4: packed panels and a register-blocked ``8 × 2`` micro-kernel (errors as :func:`naive`)."""
     a, b = _check(a, b)
     c = np.zeros((a.shape[0], b.shape[1]), a.dtype)
-    _packed(a, b, c, *panel_sizes(a.itemsize), False)
+    _packed(a, b, c, *panel_sizes(a.itemsize))
     return c
 
 
 def simd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rung 5: rung 4 with the micro-kernel's vectors written out, 512 bits wide (errors as :func:`naive`)."""
+    """Rung 5: packed panels and a hand-written 512-bit ``8 × 32`` micro-kernel (errors as :func:`naive`)."""
     a, b = _check(a, b)
     c = np.zeros((a.shape[0], b.shape[1]), a.dtype)
-    _packed(a, b, c, *panel_sizes(a.itemsize), True)
+    _simd(a, b, c, *simd_sizes(a.itemsize))
     return c
 
 
 def parallel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rung 5: rung 4 with row blocks of ``C`` spread over Numba's threads (errors as :func:`naive`)."""
+    """Rung 6: rung 5 with bands of rows of ``C`` spread over Numba's threads (errors as :func:`naive`)."""
     a, b = _check(a, b)
     c = np.zeros((a.shape[0], b.shape[1]), a.dtype)
-    _parallel(a, b, c, *panel_sizes(a.itemsize))
+    _parallel(a, b, c, *simd_sizes(a.itemsize), get_num_threads())
     return c
 
 
