@@ -14,6 +14,8 @@ gradients; ``lse`` is float64).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from hyperion.kernels.cpu import attention as flash
@@ -24,12 +26,20 @@ DENSE_MAX_SCORES = 128 * 128
 """Largest ``L · S`` computed as one matrix: 64 KiB of float32 scores per batch entry."""
 
 
+@functools.lru_cache(maxsize=32)
+def _causal_bias(length: int, source: int, dtype: np.dtype) -> np.ndarray:
+    """``0`` where key ``j <= i`` may be attended, ``-inf`` above the diagonal (read-only, cached)."""
+    bias = np.triu(np.full((length, source), -np.inf, dtype=dtype), 1)
+    bias.flags.writeable = False
+    return bias
+
+
 def _scores(q: np.ndarray, k: np.ndarray, mask: np.ndarray | None, is_causal: bool, scale: float) -> np.ndarray:
     scores = np.matmul(q, k.transpose(0, 2, 1))
     scores *= scores.dtype.type(scale)
     if is_causal:
-        length, source = scores.shape[1:]
-        scores[:, np.triu(np.ones((length, source), dtype=bool), 1)] = -np.inf
+        # Adding a broadcast 0/-inf bias is one pass; boolean-index assignment was several.
+        scores += _causal_bias(scores.shape[1], scores.shape[2], scores.dtype)
     if mask is not None:
         scores[~np.broadcast_to(mask, scores.shape)] = -np.inf
     return scores
