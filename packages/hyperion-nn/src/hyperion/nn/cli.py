@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -55,7 +56,7 @@ from hyperion.nn.parallel import (
     launch_world_size,
     setup_data_parallel,
 )
-from hyperion.nn.train import EpochMetrics, StepInfo, fit
+from hyperion.nn.train import NONFINITE_POLICIES, EpochMetrics, StepInfo, fit
 
 __all__ = ["main", "prepare_images"]
 
@@ -86,6 +87,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
     return value
 
 
@@ -121,13 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lr", type=_positive_float, help="peak learning rate (warmup then cosine decay)")
     run.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw", help="sgd: momentum 0.9, Nesterov")
     run.add_argument("--weight-decay", type=float, default=0.01, help="default: 0.01")
-    run.add_argument("--seed", type=int, default=0, help="seeds initialisation, shuffling and subsetting")
+    run.add_argument("--seed", type=_non_negative_int, default=0, help="seeds initialisation, shuffling and subsetting")
     run.add_argument("--data-dir", type=Path, help="folder holding <dataset>/ (searched before $HYPERION_DATA_DIR)")
     run.add_argument("--no-download", action="store_true", help="fail instead of downloading missing files")
     run.add_argument("--out", type=Path, help="run folder (default: runs/<dataset>-<model>)")
     run.add_argument("--limit-train", type=_positive_int, help="train on a random subset of this many images")
     run.add_argument("--limit-test", type=_positive_int, help="evaluate on the first N test images")
     run.add_argument("--no-plot", action="store_true", help="do not draw the learning curves")
+    run.add_argument(
+        "--on-nonfinite",
+        choices=NONFINITE_POLICIES,
+        default="raise",
+        help="a batch whose loss is NaN/inf: raise (stop with an error, the default) or skip it "
+        "(no update; the count is reported); not with several --ddp ranks",
+    )
     run.add_argument("--json", action="store_true", help="print the final metrics as one JSON object, last on stdout")
     run.add_argument(
         "--ddp",
@@ -226,7 +244,9 @@ class Progress:
         self.stream.write(
             f"epoch {metrics.epoch}/{self.epochs}: train loss {metrics.train_loss:.4f} "
             f"acc {100 * metrics.train_accuracy:.2f}% | test loss {metrics.test_loss:.4f} "
-            f"acc {100 * metrics.test_accuracy:.2f}% | {metrics.seconds:.1f}s\n"
+            f"acc {100 * metrics.test_accuracy:.2f}% | {metrics.seconds:.1f}s"
+            + (f" | skipped {metrics.skipped} non-finite batches" if metrics.skipped else "")
+            + "\n"
         )
         self.stream.flush()
 
@@ -299,6 +319,19 @@ def save_checkpoint(path: Path, model: Module, optimizer: Optimizer, scheduler: 
 # -- the command ----------------------------------------------------------------------------------------
 
 
+def _check_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and check a file can be written in it, before any training.
+
+    Raises:
+        UserError: naming the folder and the system's reason.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()  # removed on close: nothing is left behind
+    except OSError as error:
+        raise UserError(f"cannot write the run folder {folder}: {error}") from None
+
+
 def _make_optimizer(args: argparse.Namespace, model: Module) -> Optimizer:
     if args.optimizer == "sgd":
         return SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=args.weight_decay / 10)
@@ -312,6 +345,8 @@ def run_mnist(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> dict[
     args.batch_size = args.batch_size or int(defaults["batch_size"])
     if args.lr is None:
         args.lr = defaults["lr"] * (_SGD_LR_SCALE if args.optimizer == "sgd" else 1.0)
+    if not math.isfinite(args.weight_decay):
+        raise UserError(f"--weight-decay must be a finite number, got {args.weight_decay}")
     if args.weight_decay < 0:
         raise UserError(f"--weight-decay must be >= 0, got {args.weight_decay}")
     out = args.out if args.out is not None else Path("runs") / f"{args.dataset}-{args.model}"
@@ -319,6 +354,11 @@ def run_mnist(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> dict[
     main_rank = ranks[0] == 0
     if args.batch_size % ranks[1]:
         raise UserError(f"--batch-size {args.batch_size} does not split evenly over {ranks[1]} ranks")
+    if args.on_nonfinite == "skip" and ranks[1] > 1:
+        # A rank that skipped would not join the gradient all-reduce of the others.
+        raise UserError(f"--on-nonfinite skip does not work with {ranks[1]} data-parallel ranks")
+    if main_rank:
+        _check_writable(out)
 
     def log(message: str) -> None:
         if main_rank:
@@ -347,17 +387,21 @@ def run_mnist(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> dict[
         f"{args.epochs} epochs x {len(train_loader)} steps of {args.batch_size}{split}, {args.optimizer} lr {args.lr:g}"
     )
     progress = Progress(args.epochs, stderr)
-    history = fit(
-        parallel.model,
-        optimizer,
-        train_loader,
-        test_loader,
-        args.epochs,
-        scheduler=scheduler,
-        on_step=progress.step if main_rank else None,
-        on_epoch=progress.epoch if main_rank else None,
-        after_backward=parallel.sync_gradients if parallel.distributed else None,
-    )
+    # A diverging run overflows on its way to a NaN loss: fit() reports that in one line, so
+    # NumPy's warnings about the same overflow would only be noise ahead of it.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        history = fit(
+            parallel.model,
+            optimizer,
+            train_loader,
+            test_loader,
+            args.epochs,
+            scheduler=scheduler,
+            on_step=progress.step if main_rank else None,
+            on_epoch=progress.epoch if main_rank else None,
+            after_backward=parallel.sync_gradients if parallel.distributed else None,
+            on_nonfinite=args.on_nonfinite,
+        )
     seconds = time.perf_counter() - start
     final = history[-1]
     result: dict[str, Any] = {
@@ -377,6 +421,7 @@ def run_mnist(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> dict[
         "seed": args.seed,
         "parameters": model.num_parameters(),
         "ranks": ranks[1],
+        "skipped_batches": sum(m.skipped for m in history),
     }
     if not main_rank:  # rank 0 alone writes the run folder and the result
         return result

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,7 +35,10 @@ from hyperion.nn.module import Module
 from hyperion.nn.optim.clip import clip_grad_norm_
 from hyperion.nn.optim.optimizer import Optimizer
 
-__all__ = ["EpochMetrics", "StepInfo", "evaluate", "fit", "train_epoch"]
+__all__ = ["NONFINITE_POLICIES", "EpochMetrics", "StepInfo", "TrainStats", "evaluate", "fit", "train_epoch"]
+
+#: What :func:`train_epoch` does with a batch whose loss is NaN or infinite.
+NONFINITE_POLICIES = ("raise", "skip")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,11 @@ class StepInfo:
 
 @dataclass(frozen=True)
 class EpochMetrics:
-    """One epoch of the history: training averages, test metrics, seconds spent."""
+    """One epoch of the history: training averages, test metrics, seconds spent.
+
+    ``skipped`` counts the training batches left out because their loss was not finite
+    (only with ``on_nonfinite="skip"``); the training averages are over the other batches.
+    """
 
     epoch: int
     train_loss: float
@@ -61,10 +68,24 @@ class EpochMetrics:
     test_accuracy: float
     lr: float
     seconds: float
+    skipped: int = 0
 
     def as_dict(self) -> dict[str, float]:
         """A JSON-ready dict."""
         return asdict(self)
+
+
+class TrainStats(NamedTuple):
+    """What :func:`train_epoch` returns: averages over the applied batches, and the skipped count."""
+
+    loss: float
+    accuracy: float
+    skipped: int
+
+
+def _check_policy(on_nonfinite: str) -> None:
+    if on_nonfinite not in NONFINITE_POLICIES:
+        raise ValueError(f"on_nonfinite must be one of {NONFINITE_POLICIES}, got {on_nonfinite!r}")
 
 
 def _loss_and_hits(model: Module, inputs: Tensor, labels: Tensor) -> tuple[Tensor, int]:
@@ -107,7 +128,8 @@ def train_epoch(
     epoch: int = 0,
     on_step: Callable[[StepInfo], None] | None = None,
     after_backward: Callable[[], Any] | None = None,
-) -> tuple[float, float]:
+    on_nonfinite: str = "raise",
+) -> TrainStats:
     """One pass over ``loader``: forward, cross-entropy, backward, (clip,) step, (schedule).
 
     Args:
@@ -120,20 +142,30 @@ def train_epoch(
         on_step: called after every step.
         after_backward: called after every ``backward``, before clipping and the step
             (data-parallel training passes ``DistributedDataParallel.sync_gradients``).
+        on_nonfinite: ``"raise"`` (stop with :class:`FloatingPointError`) or ``"skip"`` (leave
+            the batch out: no backward, no optimizer or scheduler step, not counted in the
+            averages) when a batch's loss is NaN or infinite. The parameters are never updated
+            from such a batch either way.
 
     Returns:
-        ``(mean loss, accuracy)`` over the epoch's training batches.
+        ``(mean loss, accuracy, skipped batches)`` over the epoch's training batches; the
+        averages are NaN when no batch was applied.
 
     Raises:
-        FloatingPointError: if the loss becomes NaN or infinite.
+        FloatingPointError: if the loss becomes NaN or infinite and ``on_nonfinite="raise"``.
+        ValueError: if ``on_nonfinite`` is not one of :data:`NONFINITE_POLICIES`.
     """
+    _check_policy(on_nonfinite)
     model.train()
-    total_loss, hits, count = 0.0, 0, 0
+    total_loss, hits, count, skipped = 0.0, 0, 0, 0
     steps = len(loader)
     for step, (inputs, labels) in enumerate(loader, start=1):
         loss, batch_hits = _loss_and_hits(model, inputs, labels)
         value = loss.item()
         if not np.isfinite(value):
+            if on_nonfinite == "skip":
+                skipped += 1
+                continue
             raise FloatingPointError(f"training diverged: loss is {value} at epoch {epoch}, step {step}")
         optimizer.zero_grad()
         loss.backward()
@@ -152,8 +184,8 @@ def train_epoch(
         if on_step is not None:
             on_step(StepInfo(epoch, step, steps, total_loss / count, hits / count, lr))
     if count == 0:
-        return float("nan"), float("nan")
-    return total_loss / count, hits / count
+        return TrainStats(float("nan"), float("nan"), skipped)
+    return TrainStats(total_loss / count, hits / count, skipped)
 
 
 def fit(
@@ -168,6 +200,7 @@ def fit(
     on_step: Callable[[StepInfo], None] | None = None,
     on_epoch: Callable[[EpochMetrics], None] | None = None,
     after_backward: Callable[[], Any] | None = None,
+    on_nonfinite: str = "raise",
 ) -> list[EpochMetrics]:
     """Train for ``epochs`` epochs, evaluating on ``test_loader`` after each.
 
@@ -182,15 +215,22 @@ def fit(
         on_step: called after every step.
         on_epoch: called with each epoch's metrics.
         after_backward: called after every ``backward``, before clipping and the step.
+        on_nonfinite: ``"raise"`` or ``"skip"`` a batch whose loss is not finite (see
+            :func:`train_epoch`); the skipped count is each epoch's ``skipped``.
 
     Returns:
         The history: one :class:`EpochMetrics` per epoch.
+
+    Raises:
+        FloatingPointError: if a loss is not finite and ``on_nonfinite="raise"``.
+        ValueError: if ``on_nonfinite`` is not one of :data:`NONFINITE_POLICIES`.
     """
+    _check_policy(on_nonfinite)
     history: list[EpochMetrics] = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        train_loss, train_accuracy = train_epoch(
+        train_loss, train_accuracy, skipped = train_epoch(
             model,
             optimizer,
             train_loader,
@@ -199,10 +239,11 @@ def fit(
             epoch=epoch,
             on_step=on_step,
             after_backward=after_backward,
+            on_nonfinite=on_nonfinite,
         )
         test_loss, test_accuracy = evaluate(model, test_loader)
         metrics = EpochMetrics(
-            epoch, train_loss, train_accuracy, test_loss, test_accuracy, lr, time.perf_counter() - start
+            epoch, train_loss, train_accuracy, test_loss, test_accuracy, lr, time.perf_counter() - start, skipped
         )
         history.append(metrics)
         if on_epoch is not None:

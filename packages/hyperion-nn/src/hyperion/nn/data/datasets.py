@@ -24,6 +24,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.client
 import os
@@ -357,7 +358,12 @@ def _load(
     system_dir: str | os.PathLike[str] | None,
     cache_dir: str | os.PathLike[str] | None,
     log: Callable[[str], None] | None,
+    mirrors: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | TensorDataset:
+    if mirrors is not None:
+        if isinstance(mirrors, str) or not all(isinstance(m, str) for m in mirrors):
+            raise TypeError(f"mirrors must be a sequence of base URLs (strings), got {mirrors!r}")
+        source = dataclasses.replace(source, mirrors=tuple(mirrors))
     images, labels = load_image_classification(
         source, split, data_dir, download=download, system_dir=system_dir, cache_dir=cache_dir, log=log
     )
@@ -375,6 +381,7 @@ def mnist(
     system_dir: str | os.PathLike[str] | None = SYSTEM_DATA_DIR,
     cache_dir: str | os.PathLike[str] | None = None,
     log: Callable[[str], None] | None = None,
+    mirrors: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | TensorDataset:
     """MNIST handwritten digits, one split.
 
@@ -387,6 +394,9 @@ def mnist(
         system_dir: the system data folder (``None`` skips it).
         cache_dir: the user cache (default ``~/.cache/hyperion``).
         log: called with a line of text before each download.
+        mirrors: base URLs to download from instead of the canonical ones (a local mirror, a
+            test server); a file's URL is ``mirror + file name``, and the published checksums
+            still apply.
 
     Returns:
         ``(images, labels)``: ``uint8`` ``(N, 28, 28)`` and ``uint8`` ``(N,)``, or a dataset.
@@ -395,7 +405,7 @@ def mnist(
         DatasetNotFoundError: listing the places searched, when the files cannot be had.
         IdxFormatError: when a file is malformed (see :func:`load_image_classification`).
     """
-    return _load(MNIST, split, data_dir, as_dataset, download, system_dir, cache_dir, log)
+    return _load(MNIST, split, data_dir, as_dataset, download, system_dir, cache_dir, log, mirrors)
 
 
 def fashion_mnist(
@@ -407,9 +417,10 @@ def fashion_mnist(
     system_dir: str | os.PathLike[str] | None = SYSTEM_DATA_DIR,
     cache_dir: str | os.PathLike[str] | None = None,
     log: Callable[[str], None] | None = None,
+    mirrors: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | TensorDataset:
     """Fashion-MNIST (Zalando's article images), one split; arguments as :func:`mnist`."""
-    return _load(FASHION_MNIST, split, data_dir, as_dataset, download, system_dir, cache_dir, log)
+    return _load(FASHION_MNIST, split, data_dir, as_dataset, download, system_dir, cache_dir, log, mirrors)
 
 
 def source_by_name(name: str, sources: Sequence[DatasetSource] = (MNIST, FASHION_MNIST)) -> DatasetSource:

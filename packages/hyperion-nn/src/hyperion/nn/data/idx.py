@@ -17,6 +17,8 @@ Examples:
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
 import tempfile
 import zlib
@@ -36,6 +38,7 @@ IDX_DTYPES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20
 
 
 class IdxFormatError(ValueError):
@@ -75,7 +78,8 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         )
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python integers: a NumPy int64 product wraps around for hostile dimensions (4 x 65536 gives 0).
+    expected = header + math.prod(shape) * dtype.itemsize
     if len(data) != expected:
         what = "truncated" if len(data) < expected else "has trailing bytes"
         raise IdxFormatError(
@@ -86,6 +90,40 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     return array.astype(dtype.newbyteorder("="), copy=True)
 
 
+def _declared_size(head: bytes) -> int | None:
+    """The total size an IDX header declares (header included), or ``None`` if ``head`` is no complete header."""
+    if len(head) < 4 or head[0] or head[1] or head[2] not in IDX_DTYPES or head[3] == 0:
+        return None
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
+        return None
+    dims = np.frombuffer(head, dtype=">u4", count=ndim, offset=4)
+    return 4 + 4 * ndim + math.prod(int(d) for d in dims) * IDX_DTYPES[head[2]].itemsize
+
+
+def _gunzip_bounded(raw: bytes) -> bytes:
+    """Decompress at most what the IDX header declares, plus one byte to notice trailing data.
+
+    A small gzip stream can expand to gigabytes (a "gzip bomb"); reading only as much as the
+    header promises keeps memory proportional to the array the file claims to hold.
+    """
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+        head = stream.read(4)
+        if len(head) == 4 and head[3]:
+            head += stream.read(4 * head[3])
+        declared = _declared_size(head)
+        if declared is None:  # malformed header: parse_idx explains what is wrong with it
+            return head
+        parts, remaining = [head], declared + 1 - len(head)
+        while remaining > 0:
+            block = stream.read(min(remaining, _CHUNK))
+            if not block:
+                break
+            parts.append(block)
+            remaining -= len(block)
+    return b"".join(parts)
+
+
 def _read_bytes(path: Path) -> bytes:
     with open(path, "rb") as handle:
         raw = handle.read()
@@ -93,7 +131,7 @@ def _read_bytes(path: Path) -> bytes:
     if not raw.startswith(_GZIP_MAGIC):
         return raw
     try:
-        return gzip.decompress(raw)
+        return _gunzip_bounded(raw)
     except (OSError, EOFError, zlib.error) as error:
         raise IdxFormatError(f"{path}: corrupt or truncated gzip stream ({error})") from None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hyperion.autograd import Tensor
 from hyperion.nn.functional import activation as A
 from hyperion.nn.functional.softmax import log_softmax, softmax
+from hyperion.nn.layers._validate import check_real
 from hyperion.nn.module import Module
 
 __all__ = ["GELU", "LeakyReLU", "LogSoftmax", "ReLU", "SiLU", "Sigmoid", "Softmax", "Tanh"]
@@ -35,6 +36,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        check_real("LeakyReLU", "negative_slope", negative_slope)
         self.negative_slope = negative_slope
         self.inplace = inplace
 

@@ -12,6 +12,7 @@ from hyperion.nn import init
 from hyperion.nn.functional._common import pair
 from hyperion.nn.functional.conv import conv2d
 from hyperion.nn.layers._params import generator_of, parameter
+from hyperion.nn.layers._validate import check_positive_int, check_size_pair
 from hyperion.nn.module import Module
 
 __all__ = ["Conv2d"]
@@ -40,7 +41,9 @@ class Conv2d(Module):
         seed: seed for a new generator (when ``generator`` is not given).
 
     Raises:
-        ValueError: if ``groups`` does not divide both channel counts, or for another ``padding_mode``.
+        TypeError: for a size that is not an int (or a pair of ints).
+        ValueError: for a non-positive channel count, kernel size, stride or dilation, a negative
+            padding, a ``groups`` that does not divide both channel counts, or another ``padding_mode``.
 
     Examples:
         >>> Conv2d(1, 6, 5)
@@ -64,7 +67,15 @@ class Conv2d(Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        if groups < 1 or in_channels % groups or out_channels % groups:
+        check_positive_int("Conv2d", "in_channels", in_channels)
+        check_positive_int("Conv2d", "out_channels", out_channels)
+        check_positive_int("Conv2d", "groups", groups)
+        check_size_pair("Conv2d", "kernel_size", kernel_size)
+        check_size_pair("Conv2d", "stride", stride)
+        check_size_pair("Conv2d", "dilation", dilation)
+        if not isinstance(padding, str):
+            check_size_pair("Conv2d", "padding", padding, minimum=0)
+        if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"Conv2d: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
             )

@@ -25,6 +25,7 @@ from hyperion.nn.functional.loss import (
     mse_loss,
     nll_loss,
 )
+from hyperion.nn.layers._validate import REDUCTIONS, check_choice, check_real
 from hyperion.nn.module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss"]
@@ -33,6 +34,7 @@ __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLo
 class _WeightedLoss(Module):
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__()
+        check_choice(type(self).__name__, "reduction", reduction, REDUCTIONS)
         self.register_buffer("weight", None if weight is None else as_input(weight, "weight").detach())
         self.reduction = reduction
 
@@ -48,6 +50,7 @@ class CrossEntropyLoss(_WeightedLoss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(weight, reduction)
+        check_real("CrossEntropyLoss", "label_smoothing", label_smoothing, low=0.0, high=1.0)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -73,7 +76,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = reduction
+        self.reduction = check_choice("MSELoss", "reduction", reduction, REDUCTIONS)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002 - PyTorch name
         """Mean (or summed) squared error."""

@@ -10,6 +10,7 @@ from hyperion.nn import init
 from hyperion.nn.functional._common import arr
 from hyperion.nn.functional.normalization import batch_norm, group_norm, layer_norm, rms_norm
 from hyperion.nn.layers._params import buffer, parameter
+from hyperion.nn.layers._validate import check_positive_int, check_real
 from hyperion.nn.module import Module
 from hyperion.tensor import ShapeError
 
@@ -34,6 +35,11 @@ class _BatchNorm(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
+        layer = type(self).__name__
+        check_positive_int(layer, "num_features", num_features)
+        check_real(layer, "eps", eps, low=0.0)
+        if momentum is not None:
+            check_real(layer, "momentum", momentum, low=0.0, high=1.0)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -147,7 +153,7 @@ class LayerNorm(Module):
     ) -> None:
         super().__init__()
         self.normalized_shape = _shape_tuple(normalized_shape)
-        self.eps = eps
+        self.eps = check_real("LayerNorm", "eps", eps, low=0.0)
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
             self.weight = parameter(*self.normalized_shape, dtype=dtype, device=device)
@@ -190,7 +196,7 @@ class RMSNorm(Module):
     ) -> None:
         super().__init__()
         self.normalized_shape = _shape_tuple(normalized_shape)
-        self.eps = eps
+        self.eps = eps if eps is None else check_real("RMSNorm", "eps", eps, low=0.0)
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
             self.weight = parameter(*self.normalized_shape, dtype=dtype, device=device)
@@ -226,7 +232,10 @@ class GroupNorm(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
-        if num_groups < 1 or num_channels % num_groups:
+        check_positive_int("GroupNorm", "num_groups", num_groups)
+        check_positive_int("GroupNorm", "num_channels", num_channels)
+        check_real("GroupNorm", "eps", eps, low=0.0)
+        if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_groups={num_groups} must divide num_channels={num_channels}")
         self.num_groups = num_groups
         self.num_channels = num_channels

@@ -6,6 +6,7 @@ from typing import Any
 
 from hyperion.autograd import Tensor
 from hyperion.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from hyperion.nn.layers._validate import check_size_pair
 from hyperion.nn.module import Module
 
 __all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool2d"]
@@ -29,6 +30,10 @@ class MaxPool2d(Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
+        check_size_pair("MaxPool2d", "kernel_size", kernel_size)
+        check_size_pair("MaxPool2d", "stride", stride if stride is not None else kernel_size)
+        check_size_pair("MaxPool2d", "padding", padding, minimum=0)
+        check_size_pair("MaxPool2d", "dilation", dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -67,6 +72,11 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
+        check_size_pair("AvgPool2d", "kernel_size", kernel_size)
+        check_size_pair("AvgPool2d", "stride", stride if stride is not None else kernel_size)
+        check_size_pair("AvgPool2d", "padding", padding, minimum=0)
+        if divisor_override is not None:
+            check_size_pair("AvgPool2d", "divisor_override", divisor_override)
         self.ceil_mode = ceil_mode
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -100,6 +110,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
         super().__init__()
+        check_size_pair("AdaptiveAvgPool2d", "output_size", output_size, allow_none=True)
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - PyTorch name

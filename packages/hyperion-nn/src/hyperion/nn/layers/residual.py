@@ -10,6 +10,7 @@ from hyperion.autograd import Tensor
 from hyperion.nn.containers import Sequential
 from hyperion.nn.functional.activation import relu
 from hyperion.nn.layers._params import generator_of
+from hyperion.nn.layers._validate import check_module
 from hyperion.nn.layers.conv import Conv2d
 from hyperion.nn.layers.normalization import BatchNorm2d
 from hyperion.nn.module import Module
@@ -30,6 +31,7 @@ class Residual(Module):
 
     def __init__(self, fn: Module) -> None:
         super().__init__()
+        check_module("Residual", "fn", fn)
         self.fn = fn
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - PyTorch name

@@ -1,0 +1,52 @@
+"""Every function of hyperion.nn.functional and every layer of hyperion.nn, fed bad input.
+
+The table is in ``cases.py``; :func:`test_every_public_callable_has_a_case` fails when a new
+public function or layer arrives without a case (or a justified entry in ``EXEMPT``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import hyperion.nn as nn
+from hyperion.nn import functional as F
+
+from .cases import CASES, EXEMPT
+from .harness import Matches, Raises, check_matches, check_raises, params, summary, uncovered
+
+# NumPy warns about the very values under test (log of -1, division by 0): expected, not a failure.
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def _public_names() -> list[str]:
+    names = [
+        name for name in nn.__all__ if not name.startswith("_") and (callable(getattr(nn, name)) or name in EXEMPT)
+    ]
+    return names + list(F.__all__)
+
+
+@pytest.mark.parametrize("case", params(CASES, Raises))
+def test_bad_input_raises_a_documented_error_naming_the_value(case: Raises) -> None:
+    check_raises(case)
+
+
+@pytest.mark.parametrize("case", params(CASES, Matches))
+def test_edge_input_behaves_like_numpy(case: Matches) -> None:
+    check_matches(case)
+
+
+def test_every_public_callable_has_a_case() -> None:
+    missing = uncovered(_public_names(), CASES, EXEMPT)
+    assert not missing, f"public names of hyperion.nn with no bad-input case (add one to cases.py): {missing}"
+
+
+def test_exemptions_name_real_public_objects() -> None:
+    stale = sorted(set(EXEMPT) - set(nn.__all__))
+    assert not stale, f"EXEMPT lists names that are no longer public: {stale}"
+
+
+def test_case_count(record_property: pytest.RecordProperty) -> None:
+    text = summary(CASES)
+    record_property("bad_input_cases", len(CASES))
+    print(f"hyperion.nn bad-input {text}")
+    assert len(CASES) >= 150
