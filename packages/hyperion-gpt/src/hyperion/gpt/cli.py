@@ -274,9 +274,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except UserError as exc:
         stderr.write(f"{exc}\n")
         return 2
-    except (FileNotFoundError, DatasetNotFoundError, CheckpointError, UnknownCharacterError, ValueError) as exc:
+    except (OSError, DatasetNotFoundError, CheckpointError, UnknownCharacterError, ValueError) as exc:
         stderr.write(f"hyperion-gpt: error: {exc}\n")
         return 2
+    except FloatingPointError as exc:
+        stderr.write(f"hyperion-gpt: error: {exc}\n")
+        return 1
     except KeyboardInterrupt:
         stderr.write("hyperion-gpt: interrupted (the last checkpoint is intact)\n")
         return 130

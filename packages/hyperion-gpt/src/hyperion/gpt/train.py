@@ -27,6 +27,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Callable
@@ -125,8 +126,12 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig: {name} must be >= 0, got {getattr(self, name)!r}")
         if not self.lr > 0 or not 0 <= self.min_lr <= self.lr:
             raise ValueError(f"TrainConfig: need lr > 0 and 0 <= min_lr <= lr, got lr={self.lr}, min_lr={self.min_lr}")
-        if self.weight_decay < 0 or self.grad_clip < 0:
-            raise ValueError(f"TrainConfig: weight_decay and grad_clip must be >= 0, got {self.weight_decay}, {self.grad_clip}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0) or not (
+            math.isfinite(self.grad_clip) and self.grad_clip >= 0
+        ):
+            raise ValueError(
+                f"TrainConfig: weight_decay and grad_clip must be finite and >= 0, got {self.weight_decay}, {self.grad_clip}"
+            )
         if self.decay_iters <= self.warmup_iters:
             raise ValueError(
                 f"TrainConfig: the cosine must end after the warmup: lr_decay_iters ({self.decay_iters}) "
@@ -258,6 +263,11 @@ def load_run(out_dir: str | os.PathLike[str]) -> tuple[GPT, Tokenizer, dict[str,
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {os.fspath(path)} (train with --out {os.fspath(out_dir)} first)")
     extra = checkpoint.load(path).extra
+    missing = [key for key in ("model_config", "tokenizer") if key not in extra]
+    if missing:
+        raise checkpoint.CheckpointError(
+            f"{os.fspath(path)} is not a hyperion-gpt run checkpoint: its metadata lacks {', '.join(missing)}"
+        )
     model = GPT(GPTConfig.from_dict(extra["model_config"]))
     if extra.get("train_config", {}).get("dtype") == "float64":
         model.double()
@@ -346,6 +356,13 @@ def train(
         x, y = get_batch(splits.train, config.batch_size, config.block_size, run.data_rng)
         lr = run.optimizer.param_groups[0]["lr"]
         _, loss = model(x, y)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            # Stop before the bad step reaches the weights: the checkpoint on disk stays the last good one.
+            raise FloatingPointError(
+                f"training diverged: the loss is {loss_value} at iteration {run.iteration + 1}; "
+                f"{os.fspath(out_dir / CHECKPOINT_NAME)} holds the last good state (try a smaller --lr)"
+            )
         run.optimizer.zero_grad()
         loss.backward()
         if config.grad_clip > 0:

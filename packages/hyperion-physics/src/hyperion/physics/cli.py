@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import numpy as np
 
@@ -214,10 +214,17 @@ def _design_figure(result: Any, path: Path) -> Path:
     return path
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a command-line error in one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"hyperion-physics: error: {message} (see --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hyperion-physics", description="FDTD solver: validation and inverse design.")
+    parser = _Parser(prog="hyperion-physics", description="FDTD solver: validation and inverse design.")
     parser.add_argument("--version", action="version", version=f"hyperion-physics {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     val = sub.add_parser("validate", help="run the validation suite and print the numbers")
     val.add_argument("--quick", action="store_true", help="shorter runs")
     val.add_argument("--json", action="store_true", help="print one JSON object as the last stdout line")

@@ -104,12 +104,15 @@ class Grid:
     boundaries: tuple[str, str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        shape = tuple(int(n) for n in self.shape)
+        sizes = () if isinstance(self.shape, str) else tuple(self.shape)
+        if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in sizes):
+            raise ShapeError(f"grid shape must be 1 to 3 positive ints, got {self.shape!r}")
+        shape = tuple(int(n) for n in sizes)
         if not 1 <= len(shape) <= 3 or any(n < 1 for n in shape):
             raise ShapeError(f"grid shape must be 1 to 3 positive ints, got {self.shape!r}")
         shape = shape + (1,) * (3 - len(shape))
         object.__setattr__(self, "shape", shape)
-        if not self.dx > 0:
+        if not (self.dx > 0 and math.isfinite(self.dx)):
             raise ValueError(f"dx must be positive, got {self.dx!r}")
         if self.dtype not in ("float32", "float64"):
             raise DTypeError(f"grid dtype must be 'float32' or 'float64', got {self.dtype!r}")
@@ -128,6 +131,8 @@ class Grid:
         bnd = tuple("periodic" if n == 1 else b for n, b in zip(shape, bnd, strict=True))
         object.__setattr__(self, "boundaries", bnd)
         for n, b in zip(shape, bnd, strict=True):
+            if b == "pml" and self.pml_cells < 1:
+                raise ValueError(f"pml_cells must be >= 1 on a pml axis, got {self.pml_cells!r}")
             if b == "pml" and n < 2 * self.pml_cells + 3:
                 raise ShapeError(f"an axis of {n} cells cannot hold two {self.pml_cells}-cell CPML slabs")
         if not 0 < self.pml_reflection < 1:

@@ -57,8 +57,8 @@ class Materials:
             raise ValueError(f"eps must be finite and positive; its minimum is {np.min(self.eps)!r}")
         if not np.all(np.isfinite(self.mu)) or np.min(self.mu) <= 0:
             raise ValueError(f"mu must be finite and positive; its minimum is {np.min(self.mu)!r}")
-        if np.min(self.sigma) < 0:
-            raise ValueError(f"sigma must be non-negative; its minimum is {np.min(self.sigma)!r}")
+        if not np.all(np.isfinite(self.sigma)) or np.min(self.sigma) < 0:
+            raise ValueError(f"sigma must be finite and non-negative; its minimum is {np.min(self.sigma)!r}")
 
 
 def coefficients(grid: Grid, materials: Materials) -> tuple[Any, Any, Any]:
@@ -79,6 +79,7 @@ def _centres(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def box_mask(grid: Grid, lower: tuple[float, ...], upper: tuple[float, ...]) -> np.ndarray:
     """Cells whose node lies in the axis-aligned box ``lower <= x < upper`` (metres; missing axes unbounded)."""
+    lower, upper = tuple(float(v) for v in lower), tuple(float(v) for v in upper)
     mask = np.ones(grid.shape, dtype=bool)
     for axis, coord in enumerate(_centres(grid)):
         if axis < len(lower):
@@ -90,6 +91,8 @@ def box_mask(grid: Grid, lower: tuple[float, ...], upper: tuple[float, ...]) -> 
 
 def sphere_mask(grid: Grid, centre: tuple[float, ...], radius: float) -> np.ndarray:
     """Cells whose node lies within ``radius`` of ``centre`` (a disk in 2-D, a slab in 1-D)."""
+    if not radius >= 0:
+        raise ValueError(f"sphere radius must be >= 0, got {radius!r}")
     r2 = np.zeros(grid.shape)
     for axis, coord in enumerate(_centres(grid)):
         if axis < len(centre):

@@ -31,6 +31,17 @@ def _field(sim: Any, component: str) -> Any:
     return f
 
 
+def _check_component(component: str) -> None:
+    if component not in COMPONENTS:
+        raise ValueError(f"unknown field component {component!r}; expected one of {COMPONENTS}")
+
+
+def _check_frequencies(frequencies: tuple[float, ...]) -> None:
+    bad = [f for f in frequencies if not math.isfinite(f)]
+    if bad:
+        raise ValueError(f"monitor frequencies must be finite, got {bad}")
+
+
 def _index(position: tuple[int, ...], shape: tuple[int, int, int]) -> tuple[int, int, int]:
     pos = tuple(int(p) for p in position) + (0,) * (3 - len(position))
     if any(not 0 <= p < n for p, n in zip(pos, shape, strict=True)):
@@ -60,6 +71,9 @@ class Probe(Monitor):
     values: list[float] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        _check_component(self.component)
+
     def record(self, sim: Any) -> None:
         f = _field(sim, self.component)
         self.values.append(float(f[_index(self.position, f.shape)]))
@@ -80,6 +94,7 @@ class Snapshots(Monitor):
     steps: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        _check_component(self.component)
         if self.every < 1:
             raise ValueError(f"snapshot interval must be >= 1, got {self.every!r}")
 
@@ -105,6 +120,10 @@ class DFTMonitor(Monitor):
     component: str = "ez"
     region: tuple[slice, ...] | None = None
     accum: Any = None
+
+    def __post_init__(self) -> None:
+        _check_component(self.component)
+        _check_frequencies(self.frequencies)
 
     def record(self, sim: Any) -> None:
         f = _field(sim, self.component)
@@ -141,6 +160,11 @@ class FluxMonitor(Monitor):
     index: int
     frequencies: tuple[float, ...]
     accum: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.axis not in (0, 1, 2):
+            raise ValueError(f"flux plane axis must be 0, 1 or 2, got {self.axis!r}")
+        _check_frequencies(self.frequencies)
 
     def record(self, sim: Any) -> None:
         a = self.axis

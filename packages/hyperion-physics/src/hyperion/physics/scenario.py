@@ -27,6 +27,7 @@ Example scenario (see the files shipped in ``hyperion/physics/scenarios/``)::
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,10 @@ def _monitor(entry: dict[str, Any], k: int) -> Monitor:
         return Snapshots(name, entry.get("component", "ez"), int(entry.get("every", 10)))
     if kind == "dft":
         region = entry.get("region")
-        sl = None if region is None else tuple(slice(int(a), int(b)) for a, b in region)
+        try:
+            sl = None if region is None else tuple(slice(int(a), int(b)) for a, b in region)
+        except (TypeError, ValueError):
+            raise ScenarioError(f"{where}: region must be a list of [start, stop] pairs, got {region!r}") from None
         return DFTMonitor(
             name, tuple(float(f) for f in _require(entry, "frequencies", where)), entry.get("component", "ez"), sl
         )
@@ -118,6 +122,39 @@ def _monitor(entry: dict[str, Any], k: int) -> Monitor:
             tuple(float(f) for f in _require(entry, "frequencies", where)),
         )
     raise ScenarioError(f"{where}: unknown monitor type {kind!r}; expected probe, snapshots, dft or flux")
+
+
+def _check_memory(grid: Grid) -> None:
+    """Refuse a grid whose arrays could not fit in this machine's memory, before allocating any."""
+    cells = int(np.prod(grid.shape, dtype=np.int64))
+    # Material maps (3, float64), update coefficients (3), six field components and the CPML's psi.
+    needed = cells * (3 * 8 + 12 * grid.np_dtype.itemsize)
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare with
+        return
+    if needed > available:
+        raise ScenarioError(
+            f"[grid]: shape {grid.shape} needs about {needed / 2**30:.1f} GiB, more than this machine's "
+            f"{available / 2**30:.1f} GiB of memory"
+        )
+
+
+def _check_positions(grid: Grid, sources: list[Any], monitors: list[Monitor]) -> None:
+    """Point sources, plane sources and probes inside the grid, checked now rather than at the first step."""
+    for k, src in enumerate(sources):
+        try:
+            if isinstance(src, PointSource):
+                src.index(grid.shape)
+            elif not 0 <= src.index < grid.shape[src.axis]:
+                raise IndexError(f"plane index {src.index} is outside axis {src.axis} of size {grid.shape[src.axis]}")
+        except IndexError as exc:
+            raise ScenarioError(f"sources[{k}]: {exc}") from None
+    for k, monitor in enumerate(monitors):
+        if isinstance(monitor, Probe):
+            position = tuple(int(p) for p in monitor.position) + (0,) * (3 - len(monitor.position))
+            if len(position) != 3 or any(not 0 <= p < n for p, n in zip(position, grid.shape, strict=True)):
+                raise ScenarioError(f"monitors[{k}]: monitor position {monitor.position} is outside the grid {grid.shape}")
 
 
 def load_scenario(path: str | Path) -> tuple[Simulation, int, dict[str, Any]]:
@@ -132,7 +169,7 @@ def load_scenario(path: str | Path) -> tuple[Simulation, int, dict[str, Any]]:
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
@@ -142,6 +179,7 @@ def load_scenario(path: str | Path) -> tuple[Simulation, int, dict[str, Any]]:
         raise ScenarioError(f"[grid]: unknown keys {sorted(unknown)}")
     try:
         grid = Grid(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in grid_table.items()})
+        _check_memory(grid)
         steps = int(_require(data, "steps", str(path)))
         if steps < 1:
             raise ScenarioError(f"steps must be >= 1, got {steps}")
@@ -164,6 +202,7 @@ def load_scenario(path: str | Path) -> tuple[Simulation, int, dict[str, Any]]:
             else:
                 raise ScenarioError(f"{where}: unknown source type {kind!r}; expected 'point' or 'plane'")
         monitors = [_monitor(m, k) for k, m in enumerate(data.get("monitors", []))]
+        _check_positions(grid, sources, monitors)
         sim = Simulation(grid, mats, sources, monitors)
     except ScenarioError:
         raise

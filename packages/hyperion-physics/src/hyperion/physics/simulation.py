@@ -23,6 +23,7 @@ from hyperion.physics.materials import Materials, coefficients
 from hyperion.physics.monitors import Monitor
 from hyperion.physics.sources import COMPONENTS
 from hyperion.physics.update import step as kernel_step
+from hyperion.tensor.errors import ShapeError
 
 __all__ = ["Simulation", "staggered_energy"]
 
@@ -111,6 +112,8 @@ class Simulation:
 
     def run(self, steps: int, progress: Callable[[int, int], None] | None = None) -> None:
         """Advance ``steps`` time steps, calling ``progress(done, steps)`` now and then."""
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
+            raise TypeError(f"steps must be an integer, got {steps!r}")
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps!r}")
         every = max(1, steps // 100)
@@ -134,6 +137,9 @@ def staggered_energy(e: Sequence[Any], h_before: Sequence[Any], h_after: Sequenc
     In a lossless cavity this quantity is exactly invariant under the Yee update
     (the plain ``½Σ ε|E|² + ½Σ μ|H|²`` at mismatched times oscillates).
     """
+    shapes = sorted({np.shape(f) for f in (*e, *h_before, *h_after) if f is not None})
+    if len(shapes) > 1:
+        raise ShapeError(f"staggered_energy: the fields have different shapes {shapes}")
     total = 0.0
     for f in e:
         if f is not None:

@@ -21,6 +21,11 @@ COMPONENTS = ("ex", "ey", "ez", "hx", "hy", "hz")
 class Waveform:
     """A function of time (seconds) -> float."""
 
+    def _check_positive(self, **values: float) -> None:
+        for name, value in values.items():
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{type(self).__name__}: {name} must be a finite number > 0, got {value!r}")
+
     def __call__(self, t: float) -> float:  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -36,6 +41,9 @@ class Gaussian(Waveform):
     width: float
     delay: float | None = None
 
+    def __post_init__(self) -> None:
+        self._check_positive(width=self.width)
+
     def __call__(self, t: float) -> float:
         t0 = 4.0 * self.width if self.delay is None else self.delay
         return math.exp(-(((t - t0) / self.width) ** 2))
@@ -49,6 +57,9 @@ class ModulatedGaussian(Waveform):
     width: float
     delay: float | None = None
 
+    def __post_init__(self) -> None:
+        self._check_positive(frequency=self.frequency, width=self.width)
+
     def __call__(self, t: float) -> float:
         t0 = 4.0 * self.width if self.delay is None else self.delay
         return math.sin(2 * math.pi * self.frequency * (t - t0)) * math.exp(-(((t - t0) / self.width) ** 2))
@@ -60,6 +71,11 @@ class CW(Waveform):
 
     frequency: float
     ramp: float = 3.0
+
+    def __post_init__(self) -> None:
+        self._check_positive(frequency=self.frequency)
+        if not (math.isfinite(self.ramp) and self.ramp >= 0):
+            raise ValueError(f"CW: ramp must be a finite number >= 0, got {self.ramp!r}")
 
     def __call__(self, t: float) -> float:
         periods = self.frequency * t
@@ -95,7 +111,7 @@ class PointSource:
     def index(self, shape: tuple[int, int, int]) -> tuple[int, int, int]:
         """The 3-D index of the source, checked against the grid shape."""
         pos = tuple(int(p) for p in self.position) + (0,) * (3 - len(self.position))
-        if any(not 0 <= p < n for p, n in zip(pos, shape, strict=True)):
+        if len(pos) != 3 or any(not 0 <= p < n for p, n in zip(pos, shape, strict=True)):
             raise IndexError(f"source position {self.position} is outside the grid {shape}")
         return pos  # type: ignore[return-value]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,7 +59,7 @@ def from_dict(data: Mapping[str, Any]) -> Tokenizer:
         ValueError: for an unknown or missing ``kind``.
     """
     kind = data.get("kind") if isinstance(data, Mapping) else None
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"unknown tokenizer kind {kind!r}; expected one of {sorted(KINDS)}")
     return KINDS[kind].from_dict(data)
 
@@ -78,5 +79,5 @@ def load(path: str | os.PathLike[str]) -> Tokenizer:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
         return from_dict(data)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError, re.error) as exc:
         raise ValueError(f"{os.fspath(path)}: not a valid tokenizer file ({exc})") from exc

@@ -31,6 +31,10 @@ __all__ = ["CHUNK_PATTERN", "BPETokenizer"]
 #: How text is split before merging (letters with an optional leading space, digits, other symbols, spaces).
 CHUNK_PATTERN = r" ?[^\W\d_]+| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+|_+"
 
+#: The longest token a merge list may describe. Trained tokens are substrings of repeated chunks of
+#: text, far shorter; without a bound, a file of a few dozen doubling merges describes terabytes.
+MAX_TOKEN_BYTES = 1 << 16
+
 
 def _merge_word(word: tuple[int, ...], pair: tuple[int, int], new_id: int) -> tuple[int, ...]:
     out: list[int] = []
@@ -70,6 +74,11 @@ class BPETokenizer:
         for n, (a, b) in enumerate(self.merges):
             if not (0 <= a < 256 + n and 0 <= b < 256 + n):
                 raise ValueError(f"BPETokenizer: merge {n} {(a, b)} refers to an id not defined before it")
+            if len(self.vocab[a]) + len(self.vocab[b]) > MAX_TOKEN_BYTES:
+                raise ValueError(
+                    f"BPETokenizer: merge {n} {(a, b)} makes a token of {len(self.vocab[a]) + len(self.vocab[b])} "
+                    f"bytes, more than the {MAX_TOKEN_BYTES} allowed"
+                )
             self.vocab.append(self.vocab[a] + self.vocab[b])
         self._ranks = {pair: n for n, pair in enumerate(self.merges)}
         self._cache: dict[str, list[int]] = {}

@@ -264,7 +264,12 @@ def attention_backward(
     """The ``nn.attention_backward`` kernel: ``(gq, gk, gv)`` from the saved ``o`` and ``lse``.
 
     Args:
-        q, k, v, mask, is_causal, scale: as given to :func:`attention_forward`.
+        q: ``(B, L, E)`` queries, as given to :func:`attention_forward`.
+        k: ``(B, S, E)`` keys, as given to the forward.
+        v: ``(B, S, Ev)`` values, as given to the forward.
+        mask: the forward's boolean mask, or ``None``.
+        is_causal: as given to the forward.
+        scale: as given to the forward.
         o: the forward output ``(B, L, Ev)``.
         lse: the forward's ``(B, L)`` log-sum-exp (any float dtype; ``-inf`` = fully masked row).
         go: the gradient of the output, ``(B, L, Ev)``.

@@ -146,7 +146,9 @@ def flash_attention(
     """Algorithm 1 of the paper on a :class:`TwoLevelMemory`; returns ``(o, counts)``.
 
     Args:
-        q, k, v: ``(N, d)`` arrays (slow memory).
+        q: ``(N, d)`` queries (slow memory).
+        k: ``(N, d)`` keys (slow memory).
+        v: ``(N, d)`` values (slow memory).
         memory: ``M``.
         blocks: ``(B_r, B_c)``; default :func:`flash_blocks`.
         scale: score scale (default ``1/√d``).
