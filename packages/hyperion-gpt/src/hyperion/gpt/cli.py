@@ -98,6 +98,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dropout", type=_nonnegative_float, default=d.dropout, help="(default: %(default)s)")
     p.add_argument("--positional", choices=("learned", "rope"), default=d.positional, help="(default: %(default)s)")
     p.add_argument("--no-bias", action="store_true", help="no biases in the linear layers and LayerNorms (as nanoGPT)")
+    p.add_argument(
+        "--ddp", action="store_true",
+        help="data-parallel over MPI ranks (mpiexec -n N hyperion-gpt train --ddp; on by itself under mpiexec); "
+        "--batch-size is the global batch",
+    )
     p.add_argument("--max-iters", type=_positive_int, default=d.max_iters, help="(default: %(default)s)")
     p.add_argument("--lr", type=_nonnegative_float, default=d.lr, help="peak learning rate (default: %(default)s)")
     p.add_argument("--min-lr", type=_nonnegative_float, default=d.min_lr, help="(default: %(default)s)")
@@ -166,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_train(args: argparse.Namespace, stdout: TextIO) -> dict:
+def _run_train(args: argparse.Namespace, stdout: TextIO) -> dict | None:
     try:
         if args.resume:  # the model and optimisation settings come from the checkpoint
             config = TrainConfig(
@@ -174,7 +179,7 @@ def _run_train(args: argparse.Namespace, stdout: TextIO) -> dict:
                 eval_interval=args.eval_interval, eval_iters=args.eval_iters, sample_tokens=args.sample_tokens,
                 sample_tokens_at_eval=args.sample_tokens_at_eval,
             )
-            result = train(config, resume=True, progress=not args.no_progress)
+            result = train(config, resume=True, progress=not args.no_progress, ddp=True if args.ddp else None)
             return _report_train(result, args, stdout)
         config = TrainConfig(
             data=args.data, data_dir=args.data_dir, tokenizer=args.tokenizer, bpe_vocab_size=args.bpe_vocab_size,
@@ -189,10 +194,12 @@ def _run_train(args: argparse.Namespace, stdout: TextIO) -> dict:
         config.model_config(2)  # validate the architecture before reading any data
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    return _report_train(train(config, progress=not args.no_progress), args, stdout)
+    return _report_train(train(config, progress=not args.no_progress, ddp=True if args.ddp else None), args, stdout)
 
 
-def _report_train(result: TrainResult, args: argparse.Namespace, stdout: TextIO) -> dict:
+def _report_train(result: TrainResult, args: argparse.Namespace, stdout: TextIO) -> dict | None:
+    if not result.is_main:  # only rank 0 reports
+        return None
     if result.sample is not None and not args.json:
         stdout.write(f"--- sample after {result.iters} iterations ---\n{result.sample}\n")
     if not args.json:
@@ -283,7 +290,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except KeyboardInterrupt:
         stderr.write("hyperion-gpt: interrupted (the last checkpoint is intact)\n")
         return 130
-    if args.json:
+    if args.json and result is not None:
         stdout.write(json.dumps(result) + "\n")
     stdout.flush()
     return 0

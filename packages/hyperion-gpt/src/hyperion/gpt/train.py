@@ -48,6 +48,7 @@ from hyperion.gpt.tokenizers import Tokenizer, from_dict, train_tokenizer
 from hyperion.gpt.tokenizers import save as save_tokenizer
 from hyperion.nn import checkpoint
 from hyperion.nn.optim import AdamW, WarmupCosineLR, clip_grad_norm_, weight_decay_groups
+from hyperion.nn.parallel import setup_data_parallel
 
 __all__ = ["CHECKPOINT_NAME", "TrainConfig", "TrainResult", "estimate_loss", "load_run", "train"]
 
@@ -182,10 +183,12 @@ class TrainResult:
     out_dir: Path
     history: dict[str, Any] = field(repr=False)
     sample: str | None = None
+    ranks: int = 1
+    is_main: bool = True
 
     def summary(self) -> dict[str, Any]:
-        """``{"iters", "train_loss", "val_loss", "seconds", "tokens_per_second", "params"}``."""
-        return {
+        """``{"iters", "train_loss", "val_loss", "seconds", "tokens_per_second", "params"}`` (+ ``"ranks"`` with MPI)."""
+        out = {
             "iters": self.iters,
             "train_loss": self.train_loss,
             "val_loss": self.val_loss,
@@ -193,6 +196,9 @@ class TrainResult:
             "tokens_per_second": self.tokens_per_second,
             "params": self.params,
         }
+        if self.ranks > 1:
+            out["ranks"] = self.ranks
+        return out
 
 
 def estimate_loss(model: GPT, splits: TokenSplits, batch_size: int, eval_iters: int, rng: np.random.Generator) -> dict[str, float]:
@@ -298,8 +304,15 @@ def train(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     stop_after: int | None = None,
+    ddp: bool | None = False,
 ) -> TrainResult:
     """Train (or resume) a GPT as ``config`` says; checkpoints and history go to ``config.out_dir``.
+
+    With ``ddp`` (``True``: required; ``None``: when launched by ``mpiexec`` with several ranks)
+    the run is data-parallel over MPI (hyperion-nn's ``distributed`` extra): every rank draws
+    the same global batch of ``batch_size`` rows from the same generator and trains on its
+    share, gradients are averaged before clipping, and only rank 0 evaluates, samples, prints
+    and writes files.
 
     Args:
         config: the run's settings. When resuming, the model and optimisation settings come
@@ -308,6 +321,7 @@ def train(
         progress: draw a progress bar on stderr.
         log: where messages go (default: stderr through the progress bar).
         stop_after: stop (with a checkpoint) after this iteration, as if interrupted.
+        ddp: data-parallel training over MPI (see above).
 
     Returns:
         The final losses, throughput and history.
@@ -343,6 +357,16 @@ def train(
     else:
         tokenizer, splits = _prepare(config, out_dir, None, say)
         run = _Run(config, tokenizer, splits, config.model_config(tokenizer.vocab_size))
+    parallel = setup_data_parallel(run.model, enabled=ddp)
+    if config.batch_size % parallel.world_size:
+        raise ValueError(
+            f"--batch-size {config.batch_size} must be a multiple of the number of ranks ({parallel.world_size})"
+        )
+    if not parallel.is_main:
+        bar.close()
+        bar = ProgressBar(config.max_iters, enabled=False)
+        say = _silent
+    elif not resume:
         save_tokenizer(tokenizer, out_dir / "tokenizer.json")
         write_json_atomic(out_dir / "config.json", {"model": run.model.config.to_dict(), "train": config.to_dict()})
     model, params = run.model, run.model.num_parameters()
@@ -355,8 +379,8 @@ def train(
         step_began = time.perf_counter()
         x, y = get_batch(splits.train, config.batch_size, config.block_size, run.data_rng)
         lr = run.optimizer.param_groups[0]["lr"]
-        _, loss = model(x, y)
-        loss_value = loss.item()
+        _, loss = parallel.model(parallel.shard(x), parallel.shard(y))
+        loss_value = parallel.average(loss.item())  # every rank sees the same value, so all stop together
         if not math.isfinite(loss_value):
             # Stop before the bad step reaches the weights: the checkpoint on disk stays the last good one.
             raise FloatingPointError(
@@ -365,12 +389,12 @@ def train(
             )
         run.optimizer.zero_grad()
         loss.backward()
+        parallel.sync_gradients()
         if config.grad_clip > 0:
             clip_grad_norm_(model.parameters(), config.grad_clip)
         run.optimizer.step()
         run.scheduler.step()
         run.iteration += 1
-        loss_value = loss.item()
         elapsed = time.perf_counter() - step_began
         history = run.history
         history["iter"].append(run.iteration)
@@ -380,7 +404,7 @@ def train(
         history["tokens"] += tokens_per_step
         speed = history["tokens"] / max(history["train_seconds"], 1e-9)
         bar.update(run.iteration, f"loss {loss_value:.4f} | {speed / 1000:.1f}k tok/s")
-        if run.iteration % config.eval_interval == 0 or run.iteration == stop:
+        if parallel.is_main and (run.iteration % config.eval_interval == 0 or run.iteration == stop):
             losses = estimate_loss(model, splits, config.batch_size, config.eval_iters, np.random.default_rng((config.seed, run.iteration)))
             last = {"iter": run.iteration, "train_loss": losses["train"], "val_loss": losses["val"], "lr": lr}
             history["evals"].append(last)
@@ -391,11 +415,14 @@ def train(
             history["tokens_per_second"] = speed
             run.save(out_dir)
     bar.close()
-    if last is None:  # resumed at or past max_iters: report the checkpoint's state
+    if not parallel.is_main:  # rank 0 evaluates and reports; the others only trained
+        nan = float("nan")
+        last = {"train_loss": nan, "val_loss": nan} if last is None else last
+    elif last is None:  # resumed at or past max_iters: report the checkpoint's state
         losses = estimate_loss(model, splits, config.batch_size, config.eval_iters, np.random.default_rng((config.seed, run.iteration)))
         last = {"iter": run.iteration, "train_loss": losses["train"], "val_loss": losses["val"]}
     sample = None
-    if config.sample_tokens and stop_after is None:
+    if config.sample_tokens and stop_after is None and parallel.is_main:
         sample = sample_text(model, tokenizer, "\n", config.sample_tokens, seed=config.seed)
     history = run.history
     return TrainResult(
@@ -408,7 +435,13 @@ def train(
         out_dir=out_dir,
         history=history,
         sample=sample,
+        ranks=parallel.world_size,
+        is_main=parallel.is_main,
     )
+
+
+def _silent(message: str) -> None:
+    """Where the messages of ranks other than 0 go."""
 
 
 def sample_text(model: GPT, tokenizer: Tokenizer, prompt: str, max_new_tokens: int, *, seed: int = 0, **options: Any) -> str:
