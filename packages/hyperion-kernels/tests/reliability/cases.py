@@ -264,9 +264,6 @@ def _cross_entropy() -> list[Case]:
             "empty",
             ce(_rand(2, 5), np.array([-100, -100]), ignore_index=-100),
             "all-ignored",
-            known_bug="hyperion-nn functional/loss.py cross_entropy_backward_reference: with every target ignored the "
-            "gradient is 0/0 = NaN, while the CPU kernel (and PyTorch) give 0; divide by max(total weight, 1) in "
-            "the backward (the loss itself stays NaN, as in PyTorch)",
         ),
     ]
     return cases

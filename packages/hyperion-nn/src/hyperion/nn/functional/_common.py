@@ -6,10 +6,10 @@ from typing import Any
 
 import hyperion.tensor as ht
 from hyperion.autograd import Tensor, as_tensor
-from hyperion.tensor import ShapeError
+from hyperion.tensor import DeviceError, ShapeError
 from hyperion.tensor.device import array_module
 
-__all__ = ["arr", "as_input", "constant", "pair", "raw_from", "xp_of"]
+__all__ = ["arr", "as_input", "check_same_device", "constant", "pair", "raw_from", "xp_of"]
 
 
 def arr(x: ht.Tensor) -> Any:
@@ -44,6 +44,15 @@ def as_input(x: Any, name: str = "input") -> Tensor:
         return as_tensor(x)
     except Exception as exc:
         raise TypeError(f"{name} must be a tensor, got {type(x).__name__}") from exc
+
+
+def check_same_device(x: Any, other: Any, op: str, name: str) -> None:
+    """Raise a ``DeviceError`` naming ``op`` and both devices unless ``other`` is on ``x``'s device.
+
+    Only the devices are compared, so no data of either tensor is read.
+    """
+    if str(other.device) != str(x.device):
+        raise DeviceError(f"{op}: {name} is on {other.device} but the input is on {x.device}")
 
 
 def pair(value: int | tuple[int, int] | list[int], name: str) -> tuple[int, int]:

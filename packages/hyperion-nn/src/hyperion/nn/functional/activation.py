@@ -25,6 +25,7 @@ from hyperion.autograd import Function, Tensor, is_grad_enabled
 from hyperion.autograd.function import RawTensor
 from hyperion.nn.functional._common import arr, as_input, constant, raw_from, xp_of
 from hyperion.tensor import registry
+from hyperion.tensor.dtypes import DEFAULT_FLOAT
 
 __all__ = ["erf", "gelu", "leaky_relu", "relu", "sigmoid", "silu", "tanh"]
 
@@ -128,8 +129,11 @@ class Erf(Function):
 
 
 def erf(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch name
-    """The error function, differentiable (to any order)."""
-    return Erf.apply(as_input(input))
+    """The error function, differentiable (to any order); integer or bool input is promoted to the default float dtype."""
+    x = as_input(input)
+    if x.dtype.kind in "biu":
+        x = x.to(DEFAULT_FLOAT)
+    return Erf.apply(x)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

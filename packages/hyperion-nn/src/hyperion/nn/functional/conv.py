@@ -39,7 +39,7 @@ from typing import Any
 
 from hyperion.autograd import Function, Tensor, cat, is_grad_enabled, zeros
 from hyperion.autograd.function import RawTensor
-from hyperion.nn.functional._common import arr, as_input, constant, pair, raw_from, xp_of
+from hyperion.nn.functional._common import arr, as_input, check_same_device, constant, pair, raw_from, xp_of
 from hyperion.nn.functional.softmax import kernel_for, xp_of_array
 from hyperion.tensor import ShapeError, registry
 
@@ -462,9 +462,11 @@ def conv2d(
         ShapeError: for wrong ranks, channel counts that do not match the weight
             and groups, or a kernel larger than the padded input.
         ValueError: for a bad stride/padding/dilation/groups.
+        DeviceError: if the weight or bias is on another device than the input.
     """
     x = as_input(input)
     w = as_input(weight, "weight")
+    check_same_device(x, w, "conv2d", "weight")
     unbatched = x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
@@ -487,6 +489,7 @@ def conv2d(
     padding_ = _resolve_padding(padding, kernel, stride_, dilation_)
     if bias is not None:
         bias = as_input(bias, "bias")
+        check_same_device(x, bias, "conv2d", "bias")
         if tuple(bias.shape) != (w.shape[0],):
             raise ShapeError(f"conv2d: bias must have shape ({w.shape[0]},), got {bias.shape}")
     if isinstance(padding_, tuple) and len(padding_) == 4:

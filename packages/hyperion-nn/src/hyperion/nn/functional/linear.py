@@ -18,9 +18,10 @@ from typing import Any
 
 from hyperion.autograd import Function, Tensor
 from hyperion.autograd.function import RawTensor
-from hyperion.nn.functional._common import arr, as_input, raw_from, xp_of
+from hyperion.nn.functional._common import arr, as_input, check_same_device, raw_from, xp_of
 from hyperion.nn.functional.activation import silu
 from hyperion.tensor import ShapeError
+from hyperion.tensor.layout import normalize_dim
 
 __all__ = ["linear", "swiglu"]
 
@@ -64,9 +65,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     Raises:
         ShapeError: if the input's last dimension is not ``in_features``, or the bias does not fit.
+        DeviceError: if the weight or bias is on another device than the input.
     """
     x = as_input(input)
     w = as_input(weight, "weight")
+    check_same_device(x, w, "linear", "weight")
     if w.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.shape}")
     if x.ndim < 1 or x.shape[-1] != w.shape[1]:
@@ -76,6 +79,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None:
         bias = as_input(bias, "bias")
+        check_same_device(x, bias, "linear", "bias")
         if tuple(bias.shape) != (w.shape[0],):
             raise ShapeError(f"linear: bias must have shape ({w.shape[0]},), got {bias.shape}")
     return LinearFunction.apply(x, w, bias)
@@ -85,9 +89,11 @@ def swiglu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002 - PyTorch-styl
     """Split ``input`` in two halves ``a, b`` along ``dim`` and return ``silu(a) ⊙ b``.
 
     Raises:
+        TensorIndexError: if ``dim`` is out of range for the input.
         ShapeError: if that dimension has an odd size.
     """
     x = as_input(input)
+    dim = normalize_dim(dim, x.ndim)
     size = x.shape[dim]
     if size % 2:
         raise ShapeError(f"swiglu: dimension {dim} of input shape {x.shape} must have an even size")

@@ -32,7 +32,7 @@ import numpy as np
 
 from hyperion.autograd import Function, Tensor, is_grad_enabled
 from hyperion.autograd.function import RawTensor
-from hyperion.nn.functional._common import arr, as_input, constant, raw_from, xp_of
+from hyperion.nn.functional._common import arr, as_input, check_same_device, constant, raw_from, xp_of
 from hyperion.nn.functional.activation import relu
 from hyperion.nn.functional.softmax import kernel_for, log_softmax, softmax, xp_of_array
 from hyperion.tensor import ShapeError, registry
@@ -171,25 +171,43 @@ def nll_loss(
     return losses.sum() / constant(per_weight.sum())
 
 
+def _accumulation_view(logits2d: Any) -> Any:
+    """``logits2d`` in the dtype the log-sum-exp is accumulated in: float32 for float16 input, else itself.
+
+    In float16, ``-1e4 + log(3)`` rounds back to ``-1e4`` (the spacing there is 8), so the row
+    log-sum-exp and ``exp(x - lse)`` are computed in float32 and only the results are cast back.
+    """
+    return logits2d.astype("float32") if logits2d.dtype == "float16" else logits2d
+
+
 def cross_entropy_forward_reference(logits2d: Any, target: Any, ignore_index: int) -> tuple[Any, Any]:
-    """Reference ``nn.cross_entropy_forward``: per-row ``lse - x[target]`` (0 where ignored) and the row ``lse``."""
+    """Reference ``nn.cross_entropy_forward``: per-row ``lse - x[target]`` (0 where ignored) and the row ``lse``.
+
+    float16 logits are accumulated in float32: the ``lse`` returned is float32, the loss float16.
+    """
     xp = xp_of_array(logits2d)
-    m = logits2d.max(axis=-1)
-    lse = m + xp.log(xp.exp(logits2d - m[:, None]).sum(axis=-1))
+    x = _accumulation_view(logits2d)
+    m = x.max(axis=-1)
+    lse = m + xp.log(xp.exp(x - m[:, None]).sum(axis=-1))
     valid = target != ignore_index
-    picked = logits2d[xp.arange(logits2d.shape[0]), xp.where(valid, target, 0)]
+    picked = x[xp.arange(x.shape[0]), xp.where(valid, target, 0)]
     return xp.where(valid, lse - picked, 0).astype(logits2d.dtype), lse
 
 
 def cross_entropy_backward_reference(logits2d: Any, target: Any, lse: Any, grow: Any, ignore_index: int) -> Any:
-    """Reference ``nn.cross_entropy_backward``: ``grow[:, None]·(softmax - onehot)``, 0 on ignored rows."""
+    """Reference ``nn.cross_entropy_backward``: ``grow[:, None]·(softmax - onehot)``, 0 on ignored rows.
+
+    An ignored row's gradient is 0 even where ``grow`` is not finite (the mean over no targets
+    is 0/0; PyTorch and the CPU kernel also give 0 there). float16 logits are handled in float32.
+    """
     xp = xp_of_array(logits2d)
+    x = _accumulation_view(logits2d)
     valid = target != ignore_index
-    g = xp.exp(logits2d - lse[:, None])
-    rows = xp.arange(logits2d.shape[0])
+    g = xp.exp(x - lse.astype(x.dtype, copy=False)[:, None])
+    rows = xp.arange(x.shape[0])
     g[rows, xp.where(valid, target, 0)] -= 1.0
-    g *= (grow * valid).astype(logits2d.dtype)[:, None]
-    return g
+    g *= xp.where(valid, grow, 0).astype(x.dtype)[:, None]
+    return g.astype(logits2d.dtype, copy=False)
 
 
 registry.register_reference("nn.cross_entropy_forward", cross_entropy_forward_reference)
@@ -334,12 +352,14 @@ def cross_entropy(
         ValueError: for an unknown reduction or ``label_smoothing`` outside ``[0, 1]``.
         ShapeError: if the target's shape does not fit the input's.
         IndexError: for a class index out of range.
+        DeviceError: if the target is on another device than the input.
     """
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = as_input(input)
     t = as_input(target, "target")
+    check_same_device(x, t, "cross_entropy", "target")
     if t.dtype.kind in "iu" and x.dtype.kind == "f" and label_smoothing == 0.0:
         return _fused_cross_entropy(x, t, weight, ignore_index, reduction)
     return _composed_cross_entropy(x, t, weight, ignore_index, reduction, float(label_smoothing))
@@ -377,7 +397,10 @@ def binary_cross_entropy(
         raise ShapeError(f"binary_cross_entropy: input shape {x.shape} and target shape {t.shape} differ")
     a = arr(x.data)
     if bool(((a < 0) | (a > 1)).any()):
-        raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1]")
+        raise ValueError(
+            "binary_cross_entropy: input values must be probabilities in [0, 1], "
+            f"got values in [{float(a.min())}, {float(a.max())}]"
+        )
     with np.errstate(divide="ignore"):  # log(0) = -inf is expected here and clamped just below
         log_p = x.log().clip(min=-100.0)
         log_q = (1.0 - x).log().clip(min=-100.0)
