@@ -21,7 +21,7 @@ def _command() -> list[str]:
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HYPERION_KERNELS": os.environ.get("HYPERION_KERNELS", "-cpu,-cuda")}
+    env = {**os.environ, "HYPERION_KERNELS": os.environ.get("HYPERION_KERNELS", "reference")}
     return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
 
 

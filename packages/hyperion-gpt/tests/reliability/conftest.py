@@ -35,7 +35,7 @@ def cli_env() -> dict[str, str]:
         **os.environ,
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
-        "HYPERION_KERNELS": "-cpu,-cuda",
+        "HYPERION_KERNELS": "reference",
         "HYPERION_DATA_DIR": "/nonexistent-hyperion-data",
     }
 

@@ -59,7 +59,13 @@ def test_train_missing_text_file(tmp_path: Path) -> None:
     _assert_one_line(result, str(tmp_path / "missing.txt"))
 
 
-def test_train_tinyshakespeare_not_found(tmp_path: Path) -> None:
+def test_train_tinyshakespeare_not_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing to find anywhere in the lookup order, and a download that cannot connect (port 9 on
+    # the loopback: refused at once), whatever data sets the machine running the tests has.
+    monkeypatch.setenv("HYPERION_DATA_DIR", str(tmp_path / "no-data-dir"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("hyperion.gpt.data.SYSTEM_DATA_DIR", str(tmp_path / "no-system-dir"), raising=False)
+    monkeypatch.setattr("hyperion.gpt.data.TINYSHAKESPEARE_URL", "http://127.0.0.1:9/input.txt")
     result = run_main(
         "train", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"), "--max-iters", "2",
         *TINY_FLAGS,

@@ -26,7 +26,7 @@ def _command() -> list[str]:
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     # Reference kernels only: a half-installed provider would add its warnings to stderr.
-    env = {**os.environ, "HYPERION_KERNELS": "-cpu,-cuda", "HYPERION_DATA_DIR": str(cwd / "no-data")}
+    env = {**os.environ, "HYPERION_KERNELS": "reference", "HYPERION_DATA_DIR": str(cwd / "no-data")}
     return subprocess.run([*_command(), "mnist", *args], capture_output=True, text=True, timeout=180, cwd=cwd, env=env)
 
 

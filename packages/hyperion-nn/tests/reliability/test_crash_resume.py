@@ -34,7 +34,7 @@ def _env() -> dict[str, str]:
     """One environment for every run: one BLAS thread (a reduction split over a varying number of
     threads may round differently) and the reference kernels only (a kernel provider half-installed
     in a development tree must not make one run differ from another)."""
-    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "HYPERION_KERNELS": "-cpu,-cuda"}
+    return {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "HYPERION_KERNELS": "reference"}
 
 
 def _run(run_dir: Path) -> subprocess.CompletedProcess[str]:

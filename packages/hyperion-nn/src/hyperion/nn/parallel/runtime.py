@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -120,6 +121,10 @@ def is_main_process() -> bool:
     return rank() == 0
 
 
+ABORT_GRACE_SECONDS = 0.5
+"""Pause between printing an uncaught exception and aborting the job (lets the output through)."""
+
+
 def abort_on_exception(comm: Any = None) -> None:
     """Make an uncaught exception on any rank end the whole job with an error instead of a hang.
 
@@ -145,6 +150,9 @@ def abort_on_exception(comm: Any = None) -> None:
             previous(kind, value, tb)
             sys.stderr.write(f"rank {comm.Get_rank()}: uncaught {kind.__name__}: aborting all {comm.Get_size()} ranks\n")
             sys.stderr.flush()
+            # Abort makes the process manager kill every rank at once; give it a moment to
+            # forward what this rank just wrote, or the traceback can be cut off mid-line.
+            time.sleep(ABORT_GRACE_SECONDS)
             comm.Abort(1)
 
         sys.excepthook = hook
