@@ -12,7 +12,6 @@ MODULES = [
     "hyperion.gpt.config",
     "hyperion.gpt.model",
     "hyperion.gpt.rope",
-    "hyperion.gpt.ops",
     "hyperion.gpt.kv_cache",
     "hyperion.gpt.sampling",
     "hyperion.gpt.data",

@@ -29,6 +29,28 @@ def test_gelu_derivative_matches_finite_differences(kernels, rng) -> None:
         np.testing.assert_allclose(kernels["nn.gelu_backward", "cpu"](x, np.ones_like(x), approximate), fd, rtol=1e-7, atol=1e-8)
 
 
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_gelu_tanh_at_extremes_matches_the_composed_formula(kernels, ref, dt) -> None:
+    """Through ``x·σ(2u)``: inf/NaN as the composed formula gives them; where ``e^{-2u}`` overflows, 0."""
+    big = 10.0 if dt == np.float32 else 24.0  # around where -2u crosses the exponential's largest argument
+    x = np.concatenate([[np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e30], np.linspace(-big - 2, -big + 2, 401)]).astype(dt)
+    gy = np.ones_like(x)
+    with np.errstate(all="ignore"):
+        expected = ref.gelu(x.astype(np.float64), "tanh")
+        expected_grad = ref.gelu_grad(x.astype(np.float64), "tanh")
+    y = kernels["nn.gelu_forward", "cpu"](x, "tanh")
+    gx = kernels["nn.gelu_backward", "cpu"](x, gy, "tanh")
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(expected))
+    np.testing.assert_array_equal(np.isnan(gx), np.isnan(expected_grad))
+    # Far left the composed tanh rounds to -1 (y = -0) while x·σ(2u) keeps the tiny true value:
+    # compare y on the scale of x (|y| <= |x|) and the slope on its own scale (1).
+    finite = np.isfinite(x) & np.isfinite(expected)
+    err = np.abs(y[finite] - expected[finite])
+    assert np.all(err <= 1e-6 * np.abs(expected[finite]) + 1e-7 * np.abs(x[finite])), err.max()
+    np.testing.assert_array_equal(y[~finite], expected[~finite].astype(dt))
+    np.testing.assert_allclose(gx, expected_grad.astype(dt), rtol=1e-6, atol=1e-7)
+
+
 def test_gelu_rejects_unknown_mode(kernels) -> None:
     with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh', got 'fast'"):
         kernels["nn.gelu_forward", "cpu"](np.zeros(3), "fast")

@@ -27,7 +27,6 @@ from hyperion.gpt._arrays import constant
 from hyperion.gpt.attention import CausalSelfAttention, attention_mask
 from hyperion.gpt.config import GPTConfig
 from hyperion.gpt.kv_cache import KVCache
-from hyperion.gpt.ops import gelu_tanh
 from hyperion.gpt.rope import rope_angles
 from hyperion.nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleDict, ModuleList, init
 from hyperion.nn import functional as F
@@ -46,7 +45,7 @@ class MLP(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """The feed-forward branch."""
-        return self.dropout(self.c_proj(gelu_tanh(self.c_fc(x))))
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))
 
 
 class Block(Module):

@@ -19,6 +19,11 @@ smallest exponent and the exponent field is 0: the result is exactly 0 (as
 for ``-inf`` inputs, i.e. masked entries) instead of a subnormal. Rows whose
 maximum is not finite are left to the caller (they need libm's NaN/inf rules).
 
+Rounding ``t/ln 2`` to the integer ``k`` is done by adding ``1.5·2^23`` and reading
+the sum's bits (no float-to-int64 conversion, which would halve the vector width).
+:func:`exp_approx` is the same exponential for one scalar of any sign (clamped),
+for kernels such as GELU that need ``exp`` elementwise.
+
 Sums are accumulated in float64 whatever the input dtype. The kernels are
 compiled with ``fastmath={"reassoc", "contract"}`` only: reassociation is what
 lets LLVM vectorise a sum or a maximum, and contraction allows FMAs; NaN and
@@ -35,7 +40,7 @@ from numba import njit
 from numba.core import types
 from numba.extending import intrinsic, overload
 
-__all__ = ["FASTMATH", "PARALLEL_MIN_ELEMENTS", "exp_shifted", "like", "row_max", "run"]
+__all__ = ["FASTMATH", "MAX_ARG_32", "MAX_ARG_64", "PARALLEL_MIN_ELEMENTS", "exp_approx", "exp_shifted", "like", "max_exp_arg", "row_max", "run"]
 
 FASTMATH = {"reassoc", "contract"}
 """Numba ``fastmath`` flags of the row kernels: reorder sums, fuse multiply-adds; nothing else."""
@@ -64,6 +69,17 @@ _LN2_HI_64 = 0.6931471803691238
 _LN2_LO_64 = 1.9082149292705877e-10
 _MIN_ARG_32 = -127.49 * 0.6931471805599453  # k = -127: exponent field 0 -> exactly 0.0
 _MIN_ARG_64 = -1023.49 * 0.6931471805599453  # k = -1023: exponent field 0 -> exactly 0.0
+MAX_ARG_32 = 88.0
+"""Largest argument :func:`exp_approx` takes in float32 (``k = 127``, the largest finite exponent); larger ones are clamped."""
+MAX_ARG_64 = 709.0
+"""Largest argument :func:`exp_approx` takes in float64 (``k = 1023``); larger ones are clamped."""
+# Round-to-nearest by addition: adding 1.5·2^23 (1.5·2^52) to a float32 (float64) of magnitude below
+# 2^22 (2^51) leaves round(y) in the low bits of the sum's mantissa, so the sum's bits minus the bits of
+# the constant are the integer k — with integer instructions of the float's width only.
+_ROUND_32 = 12582912.0
+_ROUND_BITS_32 = 0x4B400000
+_ROUND_64 = 6755399441055744.0
+_ROUND_BITS_64 = 0x4338000000000000
 _LANES = 16
 # 1/11!, 1/10!, ..., 1/1!, 1/0!: Horner coefficients of exp(r) after the leading 1/12!.
 _TAYLOR_64 = tuple(1.0 / math.factorial(i) for i in range(11, -1, -1))
@@ -82,6 +98,29 @@ def _float_from_bits(typingctx, bits):
     return target(bits), codegen
 
 
+@intrinsic
+def _bits_from_float(typingctx, value):
+    """Reinterpret a float32 (float64) as the int32 (int64) with the same bits."""
+    target = {types.float32: types.int32, types.float64: types.int64}.get(value)
+    if target is None:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(target))
+
+    return target(value), codegen
+
+
+def exp_approx(t):  # pragma: no cover - replaced by the overload inside jitted code
+    """``exp(t)`` of a float32 or float64 scalar, in its own dtype, with vectorisable arithmetic only.
+
+    ``t`` is clamped to ``[(emin - 0.5)·ln 2, MAX_ARG]`` first: below, the result is exactly 0;
+    above, it is ``exp(MAX_ARG)`` (callers that can overflow test ``t`` themselves). Not for NaN.
+    Only callable from Numba-compiled code.
+    """
+    raise NotImplementedError("exp_approx is only available inside @njit functions")
+
+
 def exp_shifted(src, shift, dst):  # pragma: no cover - replaced by the overload inside jitted code
     """``dst[j] = exp(src[j] - shift)`` for a 1-D row with ``src <= shift``; returns ``Σ dst`` in float64.
 
@@ -98,6 +137,18 @@ def row_max(src):  # pragma: no cover - replaced by the overload inside jitted c
 def like(src, value):  # pragma: no cover - replaced by the overload inside jitted code
     """``value`` converted to the dtype of the array ``src``. Only callable from Numba-compiled code."""
     raise NotImplementedError("like is only available inside @njit functions")
+
+
+def max_exp_arg(src):  # pragma: no cover - replaced by the overload inside jitted code
+    """The largest argument :func:`exp_approx` takes in the dtype of the array ``src``."""
+    raise NotImplementedError("max_exp_arg is only available inside @njit functions")
+
+
+@overload(max_exp_arg)
+def _max_exp_arg_impl(src):
+    if src.dtype == types.float32:
+        return lambda src: np.float32(MAX_ARG_32)
+    return lambda src: np.float64(MAX_ARG_64)
 
 
 @overload(like)
@@ -141,6 +192,43 @@ def _row_max_impl(src):
     return impl
 
 
+@overload(exp_approx, inline="always", jit_options={"fastmath": FASTMATH})
+def _exp_approx_impl(t):
+    if t == types.float32:
+
+        def impl32(t):
+            t = min(max(t, np.float32(_MIN_ARG_32)), np.float32(MAX_ARG_32))
+            k = np.int32(_bits_from_float(t * np.float32(_LOG2E) + np.float32(_ROUND_32)) - np.int32(_ROUND_BITS_32))
+            kf = np.float32(k)
+            r = (t - kf * np.float32(_LN2_HI_32)) - kf * np.float32(_LN2_LO_32)
+            p = np.float32(1 / 5040)
+            p = p * r + np.float32(1 / 720)
+            p = p * r + np.float32(1 / 120)
+            p = p * r + np.float32(1 / 24)
+            p = p * r + np.float32(1 / 6)
+            p = p * r + np.float32(0.5)
+            p = p * r + np.float32(1.0)
+            p = p * r + np.float32(1.0)
+            # Numba widens int32 arithmetic to int64: narrow back so the bit pattern is a float32's.
+            return p * _float_from_bits(np.int32((k + np.int32(127)) << np.int32(23)))
+
+        return impl32
+    if t == types.float64:
+
+        def impl64(t):
+            t = min(max(t, _MIN_ARG_64), MAX_ARG_64)
+            k = _bits_from_float(t * _LOG2E + _ROUND_64) - np.int64(_ROUND_BITS_64)
+            kf = np.float64(k)
+            r = (t - kf * _LN2_HI_64) - kf * _LN2_LO_64
+            p = 1 / 479001600
+            for c in _TAYLOR_64:
+                p = p * r + c
+            return p * _float_from_bits((k + np.int64(1023)) << np.int64(52))
+
+        return impl64
+    return None
+
+
 @overload(exp_shifted, jit_options={"fastmath": FASTMATH})
 def _exp_shifted_impl(src, shift, dst):
     if dst.dtype == types.float32:
@@ -148,19 +236,7 @@ def _exp_shifted_impl(src, shift, dst):
         def impl32(src, shift, dst):
             total = 0.0
             for j in range(src.shape[0]):
-                t = np.float32(max(np.float32(src[j] - shift), np.float32(_MIN_ARG_32)))
-                k = np.float32(math.floor(t * np.float32(_LOG2E) + np.float32(0.5)))
-                r = (t - k * np.float32(_LN2_HI_32)) - k * np.float32(_LN2_LO_32)
-                p = np.float32(1 / 5040)
-                p = p * r + np.float32(1 / 720)
-                p = p * r + np.float32(1 / 120)
-                p = p * r + np.float32(1 / 24)
-                p = p * r + np.float32(1 / 6)
-                p = p * r + np.float32(0.5)
-                p = p * r + np.float32(1.0)
-                p = p * r + np.float32(1.0)
-                # Numba widens int32 arithmetic to int64: narrow back so the bit pattern is a float32's.
-                v = p * _float_from_bits(np.int32((np.int32(k) + np.int32(127)) << np.int32(23)))
+                v = exp_approx(np.float32(src[j] - shift))
                 dst[j] = v
                 total += v
             return total
@@ -170,13 +246,7 @@ def _exp_shifted_impl(src, shift, dst):
     def impl64(src, shift, dst):
         total = 0.0
         for j in range(src.shape[0]):
-            t = max(src[j] - shift, _MIN_ARG_64)
-            k = math.floor(t * _LOG2E + 0.5)
-            r = (t - k * _LN2_HI_64) - k * _LN2_LO_64
-            p = 1 / 479001600
-            for c in _TAYLOR_64:
-                p = p * r + c
-            v = p * _float_from_bits((np.int64(k) + np.int64(1023)) << np.int64(52))
+            v = exp_approx(np.float64(src[j] - shift))
             dst[j] = v
             total += v
         return total

@@ -153,14 +153,28 @@ def _xp_of_array(a: Any) -> Any:
     return np
 
 
+def _tanh_u(x: Any, xp: Any) -> Any:
+    """``tanh(√(2/π)(x + 0.044715·x³))`` of a float array in five passes on one temporary."""
+    u = x * x
+    u *= _GELU_C * _SQRT_2_OVER_PI
+    u += _SQRT_2_OVER_PI
+    u *= x
+    return xp.tanh(u, out=u)
+
+
 def gelu_forward_reference(x: Any, approximate: str) -> Any:
     """Reference ``nn.gelu_forward``: GELU of an array (exact with ``"none"``, else the tanh form)."""
     _check_approximate(approximate)
     xp = _xp_of_array(x)
     if approximate == "none":
         return x * 0.5 * (1.0 + _erf_array(x / _SQRT_2, xp))
-    inner = _SQRT_2_OVER_PI * (x + _GELU_C * x * x * x)
-    return x * 0.5 * (1.0 + xp.tanh(inner))
+    if x.dtype.kind != "f":
+        return x * 0.5 * (1.0 + xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_C * x * x * x)))
+    y = _tanh_u(x, xp)
+    y += 1.0
+    y *= x
+    y *= 0.5
+    return y
 
 
 def gelu_backward_reference(x: Any, gy: Any, approximate: str) -> Any:
@@ -170,8 +184,23 @@ def gelu_backward_reference(x: Any, gy: Any, approximate: str) -> Any:
     if approximate == "none":
         cdf = 0.5 * (1.0 + _erf_array(x / _SQRT_2, xp))
         return gy * (cdf + x * (xp.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)))
-    t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_C * x * x * x))
-    return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * x * x))
+    if x.dtype.kind != "f":
+        t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_C * x * x * x))
+        return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * x * x))
+    # gy · (½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715·x²)), on two temporaries.
+    t = _tanh_u(x, xp)
+    g = t * t
+    xp.subtract(1.0, g, out=g)
+    d = x * x
+    d *= 3.0 * _GELU_C * _SQRT_2_OVER_PI
+    d += _SQRT_2_OVER_PI
+    d *= g
+    d *= x
+    d += t
+    d += 1.0
+    d *= 0.5
+    d *= gy
+    return d
 
 
 registry.register_reference("nn.gelu_forward", gelu_forward_reference)

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 import hyperion.autograd as ag
 from hyperion.gpt import apply_rope, rope_angles
-from hyperion.gpt.ops import gelu_tanh
 from hyperion.gpt.rope import rotate_pairs
 
 
@@ -60,25 +59,3 @@ def test_rope_rejects_angles_that_do_not_fit() -> None:
         apply_rope(ag.ones(1, 1, 4, 8), cos, sin)
     with pytest.raises(ValueError, match="even"):
         rope_angles(np.arange(4), 5)
-
-
-def test_gelu_gradients_match_finite_differences() -> None:
-    x = ag.tensor(np.linspace(-4, 4, 17), requires_grad=True)
-    assert ag.gradcheck(gelu_tanh, (x,))
-    assert ag.gradgradcheck(gelu_tanh, (x,))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gelu_matches_pytorch(dtype: type) -> None:
-    torch = pytest.importorskip("torch")
-    values = np.random.default_rng(2).standard_normal(1000).astype(dtype) * 3
-    x = ag.tensor(values, requires_grad=True)
-    y = gelu_tanh(x)
-    (y * y).sum().backward()
-    tx = torch.tensor(values, requires_grad=True)
-    ty = torch.nn.functional.gelu(tx, approximate="tanh")
-    (ty * ty).sum().backward()
-    tol = 1e-6 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=tol, atol=tol)
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=10 * tol, atol=10 * tol)
-    assert y.dtype == dtype
