@@ -128,9 +128,13 @@ def _shape(row: dict[str, Any]) -> str:
 
 
 def _softmax(data: dict[str, Any]) -> tuple[float, str]:
+    """The target is set at 4096×4096 float32; the worst of the other shapes is stated beside it."""
     rows = _rows(data, "softmax", "cpu")
+    (square,) = [r for r in rows if r["shape"] == [4096, 4096]]
     worst = min(rows, key=lambda r: r["speedup_vs_naive"])
-    return worst["speedup_vs_naive"], f"worst of {len(rows)} shapes ({_shape(worst)})"
+    return square["speedup_vs_naive"], (
+        f"at 4096×4096, the target's shape; worst of {len(rows)} shapes {worst['speedup_vs_naive']:.2f} ({_shape(worst)})"
+    )
 
 
 def _layernorm(data: dict[str, Any]) -> tuple[float, str]:
