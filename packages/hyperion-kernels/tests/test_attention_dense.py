@@ -83,3 +83,33 @@ def test_registered_pair_dispatches_by_size(monkeypatch: pytest.MonkeyPatch) -> 
     attention_dense.attention_forward(large, large, large, None, True, 1.0)
     assert calls == ["dense", "flash"]
     assert set(attention_dense.KERNELS) == {("nn.attention_forward", "cpu"), ("nn.attention_backward", "cpu")}
+
+
+@pytest.mark.parametrize("length", [8, 200])  # the whole-matrix path and the flash path
+@pytest.mark.parametrize("where", ["q", "k", "v", "go"])
+def test_non_finite_inputs_follow_the_reference(where, length) -> None:
+    """A NaN (or inf) anywhere goes to the registered reference, which propagates it like PyTorch."""
+    import hyperion.nn  # noqa: F401 - registers the references
+    from hyperion.tensor import registry
+
+    rng = np.random.default_rng(7)
+    q, k, v, go, mask = _inputs(rng, np.float32, 2, length, length, 8, 8, masked=False)
+    arrays = {"q": q, "k": k, "v": v, "go": go}
+    arrays[where][1, length // 2, 3] = np.nan
+    arrays[where][0, 1, 0] = np.inf
+    with registry.use_kernels("reference"):
+        ref_f = registry.lookup("nn.attention_forward", "cpu")
+        ref_b = registry.lookup("nn.attention_backward", "cpu")
+    with np.errstate(all="ignore"):
+        o, lse = attention_dense.attention_forward(q, k, v, None, True, 0.3)
+        eo, else_ = ref_f(q, k, v, None, True, 0.3)
+        grads = attention_dense.attention_backward(q, k, v, None, True, 0.3, eo, else_, go)
+        expected = ref_b(q, k, v, None, True, 0.3, eo, else_, go)
+    # Same NaN/inf positions; the finite values agree to float32 rounding (equal where the
+    # reference itself ran, i.e. wherever a non-finite input was involved).
+    np.testing.assert_allclose(o, eo, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(lse, else_, rtol=2e-5, atol=1e-6)
+    assert np.isnan(o).any() or where == "go"
+    for got, want in zip(grads, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
+        assert np.isnan(got).any() == np.isnan(want).any()

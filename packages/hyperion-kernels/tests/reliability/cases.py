@@ -269,14 +269,6 @@ def _cross_entropy() -> list[Case]:
     return cases
 
 
-ATTENTION_NAN = (
-    "hyperion-kernels cpu/attention.py + attention_tiles.py hide NaN: the online softmax runs under fastmath "
-    "(no-NaN assumption), so max(m, s) and exp_row's clamp max(t, MIN) turn a NaN score into a very negative "
-    "one whose weight vanishes; a query row holding a NaN gives a finite row where the reference gives NaN. "
-    "Check the inputs (or the score tile) for NaN and propagate it, or drop 'nnan' from the fastmath flags"
-)
-
-
 def _attention() -> list[Case]:
     F = _F
 
@@ -296,7 +288,6 @@ def _attention() -> list[Case]:
                 "nonfinite",
                 sdpa(qn, k.astype(dtype), v.astype(dtype)),
                 f"nan-query-{tag}",
-                known_bug=ATTENTION_NAN,
             ),
             Case(
                 "nn.attention_forward",
@@ -304,7 +295,6 @@ def _attention() -> list[Case]:
                 "nonfinite",
                 sdpa(qn, k.astype(dtype), v.astype(dtype), is_causal=True),
                 f"nan-query-causal-{tag}",
-                known_bug=ATTENTION_NAN,
             ),
             Case(
                 "nn.attention_backward",

@@ -10,6 +10,12 @@ whole-matrix form while the scores of one batch entry fit in ``DENSE_MAX_SCORES`
 anything longer to the flash kernels, so extra memory stays O(N·d) where it matters. Both
 forms follow the same conventions (a fully masked query row outputs 0, ``lse = -inf``, zero
 gradients; ``lse`` is float64).
+
+Inputs holding a NaN or an infinity go to the reference implementation registered for the op
+(the composed one of hyperion-nn) instead: the online softmax's running maximum and the
+polynomial exponential's clamp would turn a NaN score into a weight of 0, where the composed
+softmax propagates it. One pass over ``q``, ``k``, ``v`` (and ``go``) decides, O(N·d) next to
+the O(N²·d) of the attention itself.
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from numba import njit
 
 from hyperion.kernels.cpu import attention as flash
+from hyperion.kernels.cpu._rowmath import FASTMATH
+from hyperion.tensor import registry
+from hyperion.tensor.registry import KernelNotFoundError
 
 __all__ = ["DENSE_MAX_SCORES", "attention_backward", "attention_forward", "dense_backward", "dense_forward"]
 
@@ -93,10 +103,37 @@ def _dense(q: np.ndarray, k: np.ndarray) -> bool:
     return getattr(q, "ndim", 0) == 3 and getattr(k, "ndim", 0) == 3 and q.shape[1] * k.shape[1] <= DENSE_MAX_SCORES
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def _all_finite(a: np.ndarray) -> bool:
+    total = 0.0
+    for x in a:
+        total += x * 0.0  # 0 for a finite x, NaN for NaN or ±inf; a NaN sticks
+    return total == 0.0
+
+
+def _finite(*arrays: np.ndarray) -> bool:
+    """Whether every element of the (float) arrays is finite, without temporaries."""
+    return all(_all_finite(np.ravel(a)) for a in arrays if isinstance(a, np.ndarray) and a.size)
+
+
+def _reference(op: str) -> object | None:
+    """The reference implementation registered for ``op`` (None where hyperion-nn has not registered one)."""
+    try:
+        with registry.use_kernels("reference"):
+            return registry.lookup(op, "cpu")
+    except KernelNotFoundError:
+        return None
+
+
 def attention_forward(
     q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None, is_causal: bool, scale: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The registered ``nn.attention_forward``: whole-matrix for short sequences, flash otherwise."""
+    """The registered ``nn.attention_forward``: whole-matrix for short sequences, flash otherwise.
+
+    Non-finite inputs are handed to the registered reference, which propagates them.
+    """
+    if not _finite(q, k, v) and (reference := _reference("nn.attention_forward")) is not None:
+        return reference(q, k, v, mask, is_causal, scale)
     if _dense(q, k):
         return dense_forward(q, k, v, mask, is_causal, scale)
     return flash.attention_forward(q, k, v, mask, is_causal, scale)
@@ -113,7 +150,12 @@ def attention_backward(
     lse: np.ndarray,
     go: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The registered ``nn.attention_backward``: whole-matrix for short sequences, flash otherwise."""
+    """The registered ``nn.attention_backward``: whole-matrix for short sequences, flash otherwise.
+
+    Non-finite inputs are handed to the registered reference, as in the forward.
+    """
+    if not _finite(q, k, v, go) and (reference := _reference("nn.attention_backward")) is not None:
+        return reference(q, k, v, mask, is_causal, scale, o, lse, go)
     if _dense(q, k):
         return dense_backward(q, k, v, mask, is_causal, scale, o, lse, go)
     return flash.attention_backward(q, k, v, mask, is_causal, scale, o, lse, go)
