@@ -10,7 +10,7 @@ step next to the same model in PyTorch (``bench/gpt_train.py``).
 
 Drawn from ``data/gpt_training_shakespeare.json``. Re-measure with::
 
-    python blog/figures/gpt_training_shakespeare.py --measure                  # trains (40 min on 2 busy cores)
+    python blog/figures/gpt_training_shakespeare.py --measure                  # trains (5-10 min on a quiet 2-core machine)
     python blog/figures/gpt_training_shakespeare.py --measure --run RUN_DIR \\
         [--samples-run DIR] [--bench BENCH_JSON]
 
