@@ -1,134 +1,27 @@
-"""A table of bad-input cases: what to call, and what must come out of it.
-
-- :class:`Raises`: the call must raise ``error`` and the message must contain every string of
-  ``names`` (the offending value, shape or dtype), so raising *something* is not enough;
-- :class:`Matches`: the call must not raise and must return what ``reference()`` returns
-  (shape, dtype and values, NaN equal to NaN).
-
-A case with ``known_bug`` documents a defect in code this suite does not own: it runs as a strict
-``xfail`` whose reason is the fix, so the day the fix lands the case fails until the marker goes.
-"""
+"""The bad-input case table's harness: :mod:`hyperion.tensor.testing` with this suite's categories."""
 
 from __future__ import annotations
 
-import warnings
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
-import numpy as np
-import pytest
+from hyperion.tensor import testing
+from hyperion.tensor.testing import Case, Matches, Raises, check_matches, check_raises, params, uncovered
+
+__all__ = [
+    "CATEGORIES",
+    "Case",
+    "Matches",
+    "Raises",
+    "check_matches",
+    "check_raises",
+    "params",
+    "summary",
+    "uncovered",
+]
 
 CATEGORIES = ("shape", "dtype", "empty", "nonfinite", "index", "argument", "config", "file")
 
 
-@dataclass(frozen=True)
-class Raises:
-    """``call()`` raises ``error`` with every string of ``names`` in its message."""
-
-    op: str
-    category: str
-    call: Callable[[], Any]
-    error: type[BaseException] | tuple[type[BaseException], ...]
-    names: tuple[str, ...]
-    known_bug: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"{self.op}-{self.category}-{'-'.join(self.names)[:40]}"
-
-
-@dataclass(frozen=True)
-class Matches:
-    """``call()`` returns what ``reference()`` returns: shape, dtype and values (NaN == NaN)."""
-
-    op: str
-    category: str
-    call: Callable[[], Any]
-    reference: Callable[[], Any]
-    label: str
-    rtol: float = 1e-6
-    known_bug: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"{self.op}-{self.category}-{self.label}"
-
-
-Case = Raises | Matches
-
-
-def params(cases: Iterable[Case], kind: type) -> list[Any]:
-    """``pytest.param`` per case of ``kind``, known bugs marked as strict ``xfail``."""
-    out = []
-    for case in cases:
-        if isinstance(case, kind):
-            marks = [pytest.mark.xfail(strict=True, reason=case.known_bug)] if case.known_bug else []
-            out.append(pytest.param(case, marks=marks, id=case.id))
-    return out
-
-
-def check_raises(case: Raises) -> str:
-    """Run a :class:`Raises` case; return the message (an AssertionError explains a failure)."""
-    try:
-        case.call()
-    except case.error as exc:
-        message = str(exc)
-        missing = [name for name in case.names if name not in message]
-        assert not missing, f"{case.op}: message {message!r} does not name {missing}"
-        return message
-    except Exception as exc:  # noqa: BLE001 - the point is to report the wrong type
-        raise AssertionError(f"{case.op}: expected {_names(case.error)}, got {type(exc).__name__}: {exc}") from exc
-    raise AssertionError(f"{case.op}: expected {_names(case.error)}, nothing was raised")
-
-
-def _names(error: type[BaseException] | tuple[type[BaseException], ...]) -> str:
-    return " or ".join(e.__name__ for e in (error if isinstance(error, tuple) else (error,)))
-
-
-def to_numpy(value: Any) -> Any:
-    """A tensor (or a tuple of them) as NumPy, anything else unchanged."""
-    if isinstance(value, tuple | list):
-        return [to_numpy(v) for v in value]
-    if hasattr(value, "numpy"):
-        return value.numpy()
-    return value
-
-
-def check_matches(case: Matches) -> None:
-    """Run a :class:`Matches` case with NumPy's warnings silenced (they are not errors)."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        got = to_numpy(case.call())
-        expected = case.reference()
-    _compare(got, expected, case)
-
-
-def _compare(got: Any, expected: Any, case: Matches) -> None:
-    if isinstance(expected, list):
-        assert isinstance(got, list) and len(got) == len(expected), f"{case.op}: {got!r} != {expected!r}"
-        for g, e in zip(got, expected, strict=True):
-            _compare(g, e, case)
-        return
-    got, expected = np.asarray(got), np.asarray(expected)
-    assert got.shape == expected.shape, f"{case.op}: shape {got.shape} != {expected.shape}"
-    assert got.dtype == expected.dtype, f"{case.op}: dtype {got.dtype} != {expected.dtype}"
-    if got.dtype.kind in "fc":
-        np.testing.assert_allclose(got, expected, rtol=case.rtol, atol=0, equal_nan=True, err_msg=case.op)
-    else:
-        np.testing.assert_array_equal(got, expected, err_msg=case.op)
-
-
-def uncovered(public: Iterable[str], cases: Iterable[Case], exempt: dict[str, str]) -> list[str]:
-    """Public names that have neither a case nor a justified exemption."""
-    covered = {case.op for case in cases}
-    return sorted(name for name in public if name not in covered and name not in exempt)
-
-
-def summary(cases: list[Case]) -> str:
-    """``N cases: shape 12, dtype 9, ...`` for the report."""
-    counts = Counter(case.category for case in cases)
-    unknown = set(counts) - set(CATEGORIES)
-    assert not unknown, f"unknown categories {unknown}"
-    return f"{len(cases)} cases: " + ", ".join(f"{c} {counts[c]}" for c in CATEGORIES if counts[c])
+def summary(cases: Sequence[Case]) -> str:
+    """``"N cases: shape 12, dtype 9, ..."`` over this suite's categories."""
+    return testing.summary(cases, CATEGORIES)
