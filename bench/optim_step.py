@@ -12,11 +12,11 @@ of several repeats of many steps, hyperion and PyTorch interleaved in one proces
     python bench/optim_step.py            # full run (about half a minute)
     python bench/optim_step.py --quick    # smoke run
     python bench/optim_step.py --json     # ... and one JSON object as the last line
+    python bench/optim_step.py --output results.json   # also write it to a file (atomically)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _common import parser as common_parser
+from _common import write_json_atomic
 
 import hyperion.autograd as ag
 from hyperion.nn import Parameter, optim
@@ -53,10 +55,7 @@ def time_steps(step: Callable[[], Any], steps: int, repeats: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few steps, for a smoke run")
-    parser.add_argument("--json", action="store_true", help="print one JSON object with the results last")
-    args = parser.parse_args()
+    args = common_parser(__doc__.splitlines()[0]).parse_args()
     try:
         import torch
 
@@ -69,7 +68,7 @@ def main() -> None:
         values = [rng.standard_normal(s).astype(np.float32) for s in shapes]
         grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
         steps = (5 if args.quick else 50) if size == "mlp" else (50 if args.quick else 2000)
-        repeats = 3 if args.quick else 7
+        repeats = args.repeats or (3 if args.quick else 7)
         for name, (ours_cls, torch_name, options) in OPTIMIZERS.items():
             params = [Parameter(ag.tensor(v.copy())) for v in values]
             for p, g in zip(params, grads):
@@ -87,8 +86,11 @@ def main() -> None:
                 f"{size:5s} {name:13s} hyperion {ours:9.1f} us"
                 + (f"   torch {row['torch_us']:9.1f} us   ratio {row['ratio']:.2f}" if "torch_us" in row else "")
             )
+    report = {"benchmark": "optim_step", "results": results}
+    if args.output is not None:
+        write_json_atomic(args.output, report)
     if args.json:
-        print(json.dumps({"benchmark": "optim_step", "results": results}))
+        print(json.dumps(report))
 
 
 if __name__ == "__main__":

@@ -13,21 +13,21 @@ by exhaustive search.
 Usage:
     python bench/scheduler_sweep.py                   # 100 seeds at N=100 and N=1000
     python bench/scheduler_sweep.py --seeds 20 --sizes 100 1000 10000 --json
-    python bench/scheduler_sweep.py --out results.json   # also write the JSON atomically
+    python bench/scheduler_sweep.py --quick             # 5 seeds at N=100: a smoke run
+    python bench/scheduler_sweep.py --output results.json   # also write the JSON atomically
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import parser as common_parser
+from _common import write_json_atomic
 
 from hyperion.autograd.scheduler import (
     greedy_order,
@@ -154,43 +154,31 @@ def print_table(report: dict[str, Any]) -> None:
             )
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=100, help="seeds per size (default: 100)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000], help="graph sizes N (default: 100 1000)")
+    parser = common_parser(__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, help="seeds per size (default: 100, 5 with --quick)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="graph sizes N (default: 100 1000, 100 with --quick)")
     parser.add_argument(
         "--exact-size",
         type=int,
-        default=14,
-        help="also compare with the exhaustive optimum on graphs of this many nodes (0: skip)",
+        help="also compare with the exhaustive optimum on graphs of this many nodes (0: skip; default 14, 8 with --quick)",
     )
-    parser.add_argument("--json", action="store_true", help="print the report as JSON, last line")
-    parser.add_argument("--out", type=Path, help="also write the JSON report to this file")
+    parser.add_argument("--out", dest="output", type=Path, help="the same as --output")
     args = parser.parse_args(argv)
+    args.seeds = args.seeds if args.seeds is not None else (5 if args.quick else 100)
+    args.sizes = args.sizes if args.sizes is not None else ([100] if args.quick else [100, 1000])
+    args.exact_size = args.exact_size if args.exact_size is not None else (8 if args.quick else 14)
     if args.seeds < 1 or any(n < 1 for n in args.sizes):
         parser.error("--seeds and every --sizes value must be positive")
     if not 0 <= args.exact_size <= 20:
         parser.error("--exact-size must be between 0 and 20 (the search is exponential)")
     report = sweep(args.sizes, args.seeds, args.exact_size)
     print_table(report)
-    text = json.dumps(report)
-    if args.out is not None:
-        write_atomically(args.out, text + "\n")
+    if args.output is not None:
+        write_json_atomic(args.output, report)
     if args.json:
-        print(text)
+        print(json.dumps(report))
     return 0
 
 
