@@ -1,4 +1,4 @@
-"""Bad-input cases of every public name of ``hyperion.autograd`` (see ``harness`` for the kinds).
+"""Bad-input cases of every public name of ``hyperion.autograd`` (see :mod:`hyperion.tensor.testing` for the kinds).
 
 Forward errors come from hyperion-tensor underneath, so the op cases here check that they reach
 the user unchanged through the autograd layer; the cases of autograd's own (backward, grad,
@@ -14,8 +14,10 @@ import numpy as np
 
 import hyperion.autograd as ag
 from hyperion.tensor import DeviceError, DTypeError, ShapeError, TensorIndexError
+from hyperion.tensor.testing import Case, FakeDeviceTensor, Matches, Raises
 
-from .harness import Case, FakeDeviceTensor, Matches, Raises
+# The categories of this suite's cases (summary() reports them in this order).
+CATEGORIES = ("shape", "dtype", "device", "empty", "zero-size", "nonfinite", "index", "argument")
 
 NAN, INF = float("nan"), float("inf")
 SPECIAL = np.array([NAN, INF, -INF, 0.0, -1.0, 2.5, 0.5])

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 import hyperion.autograd as ag
+from hyperion.tensor.testing import Matches, Raises, check_matches, check_raises, params, summary, uncovered
 
-from .cases import CASES, EXEMPT
-from .harness import Matches, Raises, check_matches, check_raises, params, summary, uncovered
+from .cases import CASES, CATEGORIES, EXEMPT
 
 # NumPy warns about the very values under test (log of -1, division by 0): expected, not a failure.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -44,7 +44,7 @@ def test_exemptions_name_real_public_objects() -> None:
 
 
 def test_case_count(record_property: pytest.RecordProperty) -> None:
-    text = summary(CASES)
+    text = summary(CASES, CATEGORIES)
     record_property("bad_input_cases", len(CASES))
     print(f"hyperion.autograd bad-input {text}")
     assert len(CASES) >= 250

@@ -32,8 +32,10 @@ from hyperion.gpt import (
 )
 from hyperion.gpt.tokenizers import UnknownCharacterError
 from hyperion.tensor import ShapeError
+from hyperion.tensor.testing import Case, Matches, Raises
 
-from .harness import Case, Matches, Raises
+# The categories of this suite's cases (summary() reports them in this order).
+CATEGORIES = ("shape", "dtype", "empty", "nonfinite", "index", "argument", "config", "file")
 
 NAN, INF = float("nan"), float("inf")
 

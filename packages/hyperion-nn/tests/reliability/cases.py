@@ -15,8 +15,10 @@ import hyperion.autograd as ag
 import hyperion.nn as nn
 from hyperion.nn import functional as F
 from hyperion.tensor import DeviceError, DTypeError, ShapeError, TensorIndexError
+from hyperion.tensor.testing import Case, FakeDeviceTensor, Matches, Raises
 
-from .harness import Case, FakeDeviceTensor, Matches, Raises
+# The categories of this suite's cases (summary() reports them in this order).
+CATEGORIES = ("shape", "dtype", "device", "empty", "zero-size", "nonfinite", "index", "argument")
 
 NAN, INF = float("nan"), float("inf")
 

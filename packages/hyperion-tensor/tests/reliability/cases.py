@@ -1,4 +1,4 @@
-"""Bad-input cases of every public function of ``hyperion.tensor`` (see ``harness`` for the kinds)."""
+"""Bad-input cases of every public function of ``hyperion.tensor`` (see :mod:`hyperion.tensor.testing` for the kinds)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import numpy as np
 
 import hyperion.tensor as ht
 from hyperion.tensor import DeviceError, DTypeError, ShapeError, TensorIndexError
+from hyperion.tensor.testing import Case, FakeDeviceTensor, Matches, Raises
 
-from .harness import Case, FakeDeviceTensor, Matches, Raises
+# The categories of this suite's cases (summary() reports them in this order).
+CATEGORIES = ("shape", "dtype", "device", "empty", "zero-size", "nonfinite", "index", "argument")
 
 NAN, INF = float("nan"), float("inf")
 SPECIAL = [NAN, INF, -INF, 0.0, -1.0, 2.5]
