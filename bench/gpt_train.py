@@ -15,10 +15,14 @@ final validation loss (goal ≤ 1.89; nanoGPT reaches 1.886 with its 20-batch es
 the PyTorch twin from the same initial weights on the same batches with the same schedule, so the
 two final losses compare the implementations rather than two random draws. Both are also
 evaluated on the same 200 validation batches. ``--no-bias`` drops the biases (nanoGPT's default).
+``--full --seeds S …`` trains hyperion's run once per seed (the twin for the first only) and reports
+the spread: one run's final loss varies by a few hundredths from seed to seed, as much as the gap
+to the goal.
 
     HYPERION_DATA_DIR=../shared/data python bench/gpt_train.py            # step timing (a minute)
     HYPERION_DATA_DIR=../shared/data python bench/gpt_train.py --quick    # smoke run
     HYPERION_DATA_DIR=../shared/data python bench/gpt_train.py --full     # + the 2,000-iteration run
+    HYPERION_DATA_DIR=../shared/data python bench/gpt_train.py --full --seeds 1337 1 2 3 4 5   # + the spread
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def _lr(it: int) -> float:
     return cfg.min_lr + 0.5 * (1.0 + np.cos(np.pi * ratio)) * (cfg.lr - cfg.min_lr)
 
 
-def torch_full_run(torch: Any, model: GPT, splits: Any) -> dict[str, Any]:
+def torch_full_run(torch: Any, model: GPT, splits: Any, seed: int) -> dict[str, Any]:
     """The recipe in PyTorch from ``model``'s initial weights, with hyperion's batch and evaluation generators."""
     cfg = RECIPE
     twin = torch_gpt(model.config)
@@ -125,7 +129,7 @@ def torch_full_run(torch: Any, model: GPT, splits: Any) -> dict[str, Any]:
     no_decay = [p for p in twin.parameters() if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(seed)
     began = time.perf_counter()
     for it in range(cfg.max_iters):
         for group in optimizer.param_groups:
@@ -139,21 +143,24 @@ def torch_full_run(torch: Any, model: GPT, splits: Any) -> dict[str, Any]:
     seconds = time.perf_counter() - began
     twin.eval()
     with torch.no_grad():
-        val = _torch_loss(torch, twin, splits.val, cfg.eval_iters, np.random.default_rng((cfg.seed, cfg.max_iters)))
-        val200 = _torch_loss(torch, twin, splits.val, 200, np.random.default_rng(0))
+        val = _torch_estimate(torch, twin, splits, cfg.eval_iters, np.random.default_rng((seed, cfg.max_iters)))
+        val200 = _torch_estimate(torch, twin, splits, 200, np.random.default_rng(0))
     return {"val_loss": val, "val_loss_200": val200, "seconds": seconds, "ms_per_iter": 1e3 * seconds / cfg.max_iters}
 
 
-def _torch_loss(torch: Any, twin: Any, data: np.ndarray, batches: int, rng: np.random.Generator) -> float:
+def _torch_estimate(torch: Any, twin: Any, splits: Any, batches: int, rng: np.random.Generator) -> float:
+    """The twin's validation loss on the batches ``estimate_loss`` would draw from ``rng`` (train's first, then val's)."""
     cfg = RECIPE
+    for _ in range(batches):
+        get_batch(splits.train, cfg.batch_size, cfg.block_size, rng)
     losses = []
     for _ in range(batches):
-        x, y = get_batch(data, cfg.batch_size, cfg.block_size, rng)
+        x, y = get_batch(splits.val, cfg.batch_size, cfg.block_size, rng)
         losses.append(twin(torch.from_numpy(x), torch.from_numpy(y))[1].item())
     return float(np.mean(losses))
 
 
-def run(quick: bool, repeats: int, full: bool) -> dict[str, Any]:
+def run(quick: bool, repeats: int, full: bool, seeds: list[int]) -> dict[str, Any]:
     torch = optional_torch()
     if torch is not None:
         torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "1") or 1))
@@ -187,23 +194,44 @@ def run(quick: bool, repeats: int, full: bool) -> dict[str, Any]:
         "step": row,
     }
     if full:
-        with tempfile.TemporaryDirectory() as out_dir:
-            config = TrainConfig(**{**RECIPE.to_dict(), "out_dir": out_dir})
-            result = train(config, progress=True)
-            trained, _, _ = load_run(out_dir)
-            splits = prepare_tokens(text, tokenizer, os.path.join(out_dir, "tokens"))
-            val200 = estimate_loss(trained, splits, RECIPE.batch_size, 200, np.random.default_rng(0))["val"]
-            payload["full"] = {
-                **result.summary(),
-                "val_loss_200": val200,
-                "goal": LOSS_GOAL,
-                "meets_goal": result.val_loss <= LOSS_GOAL,
-                "ms_per_iter": 1e3 * RECIPE.batch_size * RECIPE.block_size / result.tokens_per_second,
+        runs = [_train_recipe(text, tokenizer, seed) for seed in seeds]
+        first, trained_splits = runs[0]
+        payload["full"] = first
+        if torch is not None:
+            fresh = GPT(RECIPE.model_config(tokenizer.vocab_size), seed=seeds[0])
+            payload["full"]["torch"] = torch_full_run(torch, fresh, trained_splits, seeds[0])
+        if len(seeds) > 1:
+            results = [result for result, _ in runs]
+            payload["seeds"] = {
+                "runs": [{k: r[k] for k in ("seed", "val_loss", "val_loss_200", "seconds")} for r in results],
+                **{
+                    f"{key}_{stat}": float(fn([r[key] for r in results]))
+                    for key in ("val_loss", "val_loss_200")
+                    for stat, fn in (("mean", np.mean), ("sd", lambda v: np.std(v, ddof=1)))
+                },
             }
-            if torch is not None:
-                fresh = GPT(RECIPE.model_config(tokenizer.vocab_size), seed=RECIPE.seed)
-                payload["full"]["torch"] = torch_full_run(torch, fresh, splits)
     return payload
+
+
+def _train_recipe(text: str, tokenizer: CharTokenizer, seed: int) -> tuple[dict[str, Any], Any]:
+    """Train the recipe with ``seed``; its result, with the recipe's estimate and one on 200 batches."""
+    with tempfile.TemporaryDirectory() as out_dir:
+        config = TrainConfig(**{**RECIPE.to_dict(), "out_dir": out_dir, "seed": seed})
+        result = train(config, progress=True)
+        trained, _, _ = load_run(out_dir)
+        splits = prepare_tokens(text, tokenizer, os.path.join(out_dir, "tokens"))
+        # The generator of `hyperion-gpt eval --eval-iters 200` (its default --seed 0): the same batches.
+        val200 = estimate_loss(trained, splits, RECIPE.batch_size, 200, np.random.default_rng(0))["val"]
+        summary = {
+            **result.summary(),
+            "seed": seed,
+            "val_loss_200": val200,
+            "goal": LOSS_GOAL,
+            "meets_goal": result.val_loss <= LOSS_GOAL,
+            "ms_per_iter": 1e3 * RECIPE.batch_size * RECIPE.block_size / result.tokens_per_second,
+        }
+        # In memory: the memmaps' folder goes with the temporary directory.
+        return summary, dataclasses.replace(splits, train=np.array(splits.train), val=np.array(splits.val))
 
 
 def report(payload: Mapping[str, Any]) -> str:
@@ -227,6 +255,17 @@ def report(payload: Mapping[str, Any]) -> str:
                 f"\nPyTorch twin, same weights and batches: val loss {twin['val_loss']:.4f} "
                 f"({twin['val_loss_200']:.4f} on 200 batches), {twin['ms_per_iter']:.1f} ms/iteration"
             )
+    if "seeds" in payload:
+        spread = payload["seeds"]
+        rows = [[str(r["seed"]), f"{r['val_loss']:.4f}", f"{r['val_loss_200']:.4f}"] for r in spread["runs"]]
+        rows.append(
+            [
+                "mean ± sd",
+                f"{spread['val_loss_mean']:.4f} ± {spread['val_loss_sd']:.4f}",
+                f"{spread['val_loss_200_mean']:.4f} ± {spread['val_loss_200_sd']:.4f}",
+            ]
+        )
+        text += "\n\n" + format_table(["seed", f"val loss ({RECIPE.eval_iters} batches)", "val loss (200 batches)"], rows)
     return text
 
 
@@ -235,11 +274,16 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--full", action="store_true", help="also train the recipe for 2,000 iterations (minutes)")
     p.add_argument("--no-bias", action="store_true", help="no biases in linear layers and LayerNorms (nanoGPT's default)")
+    p.add_argument(
+        "--seeds", type=int, nargs="+", help="with --full: train the recipe once per seed and report the spread (default: the recipe's seed)"
+    )
     args = p.parse_args()
+    if args.seeds and not args.full:
+        p.error("--seeds needs --full")
     if args.no_bias:
         RECIPE = dataclasses.replace(RECIPE, bias=False)
     repeats = args.repeats or (3 if args.quick else 11)
-    payload = run(args.quick, repeats, args.full)
+    payload = run(args.quick, repeats, args.full, args.seeds or [RECIPE.seed])
     emit(args, report(payload), payload)
 
 
