@@ -85,23 +85,13 @@ _LANES = 16
 _TAYLOR_64 = tuple(1.0 / math.factorial(i) for i in range(11, -1, -1))
 
 
-@intrinsic
-def _float_from_bits(typingctx, bits):
-    """Reinterpret an int32 (int64) as the float32 (float64) with the same bits."""
-    target = {types.int32: types.float32, types.int64: types.float64}.get(bits)
-    if target is None:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(target))
-
-    return target(bits), codegen
+_BITCAST = {types.int32: types.float32, types.float32: types.int32, types.int64: types.float64, types.float64: types.int64}
 
 
 @intrinsic
-def _bits_from_float(typingctx, value):
-    """Reinterpret a float32 (float64) as the int32 (int64) with the same bits."""
-    target = {types.float32: types.int32, types.float64: types.int64}.get(value)
+def _bitcast(typingctx, value):
+    """Reinterpret the bits of an int32/float32 (int64/float64) as the float32/int32 (float64/int64)."""
+    target = _BITCAST.get(value)
     if target is None:
         return None
 
@@ -198,7 +188,7 @@ def _exp_approx_impl(t):
 
         def impl32(t):
             t = min(max(t, np.float32(_MIN_ARG_32)), np.float32(MAX_ARG_32))
-            k = np.int32(_bits_from_float(t * np.float32(_LOG2E) + np.float32(_ROUND_32)) - np.int32(_ROUND_BITS_32))
+            k = np.int32(_bitcast(t * np.float32(_LOG2E) + np.float32(_ROUND_32)) - np.int32(_ROUND_BITS_32))
             kf = np.float32(k)
             r = (t - kf * np.float32(_LN2_HI_32)) - kf * np.float32(_LN2_LO_32)
             p = np.float32(1 / 5040)
@@ -210,20 +200,20 @@ def _exp_approx_impl(t):
             p = p * r + np.float32(1.0)
             p = p * r + np.float32(1.0)
             # Numba widens int32 arithmetic to int64: narrow back so the bit pattern is a float32's.
-            return p * _float_from_bits(np.int32((k + np.int32(127)) << np.int32(23)))
+            return p * _bitcast(np.int32((k + np.int32(127)) << np.int32(23)))
 
         return impl32
     if t == types.float64:
 
         def impl64(t):
             t = min(max(t, _MIN_ARG_64), MAX_ARG_64)
-            k = _bits_from_float(t * _LOG2E + _ROUND_64) - np.int64(_ROUND_BITS_64)
+            k = _bitcast(t * _LOG2E + _ROUND_64) - np.int64(_ROUND_BITS_64)
             kf = np.float64(k)
             r = (t - kf * _LN2_HI_64) - kf * _LN2_LO_64
             p = 1 / 479001600
             for c in _TAYLOR_64:
                 p = p * r + c
-            return p * _float_from_bits((k + np.int64(1023)) << np.int64(52))
+            return p * _bitcast((k + np.int64(1023)) << np.int64(52))
 
         return impl64
     return None
