@@ -86,10 +86,7 @@ def torch_namespace(torch: Any, model: GPT, data: np.ndarray) -> dict[str, Any]:
     cfg = RECIPE
     twin = torch_gpt(model.config)
     twin.load_state_dict(torch_state_dict(model))
-    decay = [p for p in twin.parameters() if p.dim() >= 2]
-    no_decay = [p for p in twin.parameters() if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    optimizer = _torch_adamw(torch, twin)
     rng = np.random.default_rng(0)
     state = {"it": 0}
 
@@ -109,6 +106,15 @@ def torch_namespace(torch: Any, model: GPT, data: np.ndarray) -> dict[str, Any]:
     return {"step": step}
 
 
+def _torch_adamw(torch: Any, twin: Any) -> Any:
+    """The recipe's AdamW for the twin: decay on the ≥2-D weights only, as ``weight_decay_groups`` splits them."""
+    cfg = RECIPE
+    decay = [p for p in twin.parameters() if p.dim() >= 2]
+    no_decay = [p for p in twin.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+
+
 def _lr(it: int) -> float:
     """nanoGPT's schedule (the same numbers as WarmupCosineLR)."""
     cfg = RECIPE
@@ -125,10 +131,7 @@ def torch_full_run(torch: Any, model: GPT, splits: Any, seed: int) -> dict[str, 
     cfg = RECIPE
     twin = torch_gpt(model.config)
     twin.load_state_dict(torch_state_dict(model))
-    decay = [p for p in twin.parameters() if p.dim() >= 2]
-    no_decay = [p for p in twin.parameters() if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    optimizer = _torch_adamw(torch, twin)
     rng = np.random.default_rng(seed)
     began = time.perf_counter()
     for it in range(cfg.max_iters):

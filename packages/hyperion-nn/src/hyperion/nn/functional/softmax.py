@@ -131,7 +131,7 @@ class _RowOp(Function):
 
     @staticmethod
     def differentiable_backward(y: Tensor, grad_out: Tensor, dim: int) -> Tensor:
-        raise NotImplementedError
+        raise NotImplementedError("a _RowOp subclass must define differentiable_backward(y, grad_out, dim)")
 
 
 class Softmax(_RowOp):
