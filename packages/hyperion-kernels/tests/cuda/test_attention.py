@@ -143,3 +143,37 @@ def test_head_dim_limit_is_reported() -> None:
 
 def test_kernel_table_names_abi_ops() -> None:
     assert set(KERNELS) == {("nn.attention_forward", "cuda"), ("nn.attention_backward", "cuda")}
+
+
+@pytest.mark.parametrize("where", ["q", "k", "v", "go"])
+def test_registered_entries_propagate_non_finite_inputs(where: str) -> None:
+    """The table's entries send a NaN or an inf to the registered reference, which propagates it.
+
+    The bare kernels do not: their online softmax leaves some NaN scores out (under the
+    simulator, a NaN in q gives 4 NaN outputs where the reference gives 8).
+    """
+    import hyperion.nn  # noqa: F401 - registers the references
+    from hyperion.tensor import registry
+
+    rng = np.random.default_rng(3)
+    q, k, v, go = (rng.standard_normal((2, 6, 4)) for _ in range(4))
+    arrays = {"q": q, "k": k, "v": v, "go": go}
+    arrays[where][1, 3, 2] = np.nan
+    arrays[where][0, 1, 0] = np.inf
+    with registry.use_kernels("reference"):
+        ref_f = registry.lookup("nn.attention_forward", "cuda")
+        ref_b = registry.lookup("nn.attention_backward", "cuda")
+    forward, backward = KERNELS["nn.attention_forward", "cuda"], KERNELS["nn.attention_backward", "cuda"]
+    with np.errstate(all="ignore"):
+        o, lse = forward(q, k, v, None, True, 0.5)
+        eo, else_ = ref_f(q, k, v, None, True, 0.5)
+        grads = backward(q, k, v, None, True, 0.5, eo, else_, go)
+        expected = ref_b(q, k, v, None, True, 0.5, eo, else_, go)
+    # Same NaN/inf positions (the kernel runs the forward when only go is non-finite).
+    np.testing.assert_allclose(o, eo, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(lse, else_, rtol=1e-12, atol=1e-14)
+    for got, want in zip(grads, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert np.isnan(o).any() or where == "go"
+    assert any(np.isnan(g).any() for g in grads)
+

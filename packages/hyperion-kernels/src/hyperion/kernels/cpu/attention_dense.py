@@ -27,8 +27,7 @@ from numba import njit
 
 from hyperion.kernels.cpu import attention as flash
 from hyperion.kernels.cpu._rowmath import FASTMATH
-from hyperion.tensor import registry
-from hyperion.tensor.registry import KernelNotFoundError
+from hyperion.kernels.fallback import registered_reference
 
 __all__ = ["DENSE_MAX_SCORES", "attention_backward", "attention_forward", "dense_backward", "dense_forward"]
 
@@ -116,15 +115,6 @@ def _finite(*arrays: np.ndarray) -> bool:
     return all(_all_finite(np.ravel(a)) for a in arrays if isinstance(a, np.ndarray) and a.size)
 
 
-def _reference(op: str) -> object | None:
-    """The reference implementation registered for ``op`` (None where hyperion-nn has not registered one)."""
-    try:
-        with registry.use_kernels("reference"):
-            return registry.lookup(op, "cpu")
-    except KernelNotFoundError:
-        return None
-
-
 def attention_forward(
     q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None, is_causal: bool, scale: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +122,7 @@ def attention_forward(
 
     Non-finite inputs are handed to the registered reference, which propagates them.
     """
-    if not _finite(q, k, v) and (reference := _reference("nn.attention_forward")) is not None:
+    if not _finite(q, k, v) and (reference := registered_reference("nn.attention_forward", "cpu")) is not None:
         return reference(q, k, v, mask, is_causal, scale)
     if _dense(q, k):
         return dense_forward(q, k, v, mask, is_causal, scale)
@@ -154,7 +144,7 @@ def attention_backward(
 
     Non-finite inputs are handed to the registered reference, as in the forward.
     """
-    if not _finite(q, k, v, go) and (reference := _reference("nn.attention_backward")) is not None:
+    if not _finite(q, k, v, go) and (reference := registered_reference("nn.attention_backward", "cpu")) is not None:
         return reference(q, k, v, mask, is_causal, scale, o, lse, go)
     if _dense(q, k):
         return dense_backward(q, k, v, mask, is_causal, scale, o, lse, go)
