@@ -51,6 +51,27 @@ def test_gelu_tanh_at_extremes_matches_the_composed_formula(kernels, ref, dt) ->
     np.testing.assert_allclose(gx, expected_grad.astype(dt), rtol=1e-6, atol=1e-7)
 
 
+def test_gelu_exact_float32_tail_is_within_its_stated_error(kernels) -> None:
+    """float32 exact GELU goes through erfc(z) ≈ t·exp(-z² + P(t)): relative error < 1.2e-7, plus rounding."""
+    import math
+
+    x = np.concatenate([np.linspace(-40, 40, 400_001), [np.inf, -np.inf, np.nan, 0.0, -0.0, 1e30, -1e30]]).astype(np.float32)
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        phi = np.array([0.5 * math.erfc(-v / math.sqrt(2.0)) if not math.isnan(v) else math.nan for v in x64])
+        expected = x64 * phi
+        expected_grad = phi + x64 * np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi)
+        y = kernels["nn.gelu_forward", "cpu"](x, "none")
+        gx = kernels["nn.gelu_backward", "cpu"](x, np.ones_like(x), "none")
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(expected))
+    np.testing.assert_array_equal(np.isnan(gx), np.isnan(expected_grad))
+    finite = np.isfinite(expected)
+    err = np.abs(y[finite] - expected[finite])
+    assert np.all(err <= 2e-7 * np.abs(expected[finite]) + 1e-44), err.max()  # 1e-44: float32 subnormals
+    np.testing.assert_array_equal(y[~finite & ~np.isnan(expected)], expected[~finite & ~np.isnan(expected)])
+    np.testing.assert_allclose(gx, expected_grad.astype(np.float32), rtol=2e-7, atol=1e-7)
+
+
 def test_gelu_rejects_unknown_mode(kernels) -> None:
     with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh', got 'fast'"):
         kernels["nn.gelu_forward", "cpu"](np.zeros(3), "fast")
