@@ -56,10 +56,27 @@ def test_activation_matches_torch(name: str) -> None:
 
 
 def test_erf_is_accurate_everywhere() -> None:
-    xs = np.concatenate([np.linspace(-7, 7, 2001), [0.0, 1e-300, -1e-8, 2.9999999, 3.0, 30.0, -30.0]])
+    xs = np.concatenate([np.linspace(-7, 7, 2001), [0.0, 1e-300, -1e-8, 0.4999999, 0.5, -0.5, 30.0, -30.0]])
     got = F.erf(ag.tensor(xs)).numpy()
     want = np.array([math.erf(v) for v in xs])
     np.testing.assert_allclose(got, want, rtol=2e-15, atol=2e-16)
+
+
+def test_exact_gelu_reference_keeps_the_far_left_tail() -> None:
+    """GELU(x) = x·Φ(x) with Φ from the fitted erfc, not 1 + erf: relative accuracy down to x = -37."""
+    from hyperion.nn.functional.activation import gelu_backward_reference, gelu_forward_reference
+
+    x = np.concatenate([np.linspace(-37, 8, 45_001), [np.inf, -np.inf, np.nan]])
+    phi = np.array([0.5 * math.erfc(-v / math.sqrt(2.0)) if not math.isnan(v) else math.nan for v in x])
+    with np.errstate(invalid="ignore", over="ignore"):
+        want = x * phi
+        want_grad = phi + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+        got = gelu_forward_reference(x, "none")
+        got_grad = gelu_backward_reference(x, np.ones_like(x), "none")
+    # The exponent -z² carries the rounding of z = |x|/√2 and of z²: 1.5e-13 relative at x = -37 (z = 26).
+    np.testing.assert_allclose(got, want, rtol=2e-13, atol=0)
+    np.testing.assert_allclose(got_grad, want_grad, rtol=2e-13, atol=1e-300)
+    assert got.dtype == np.float64 and gelu_forward_reference(x[:9].astype(np.float32), "none").dtype == np.float32
 
 
 def test_gelu_double_backward_matches_torch() -> None:
