@@ -1,6 +1,9 @@
-"""Benchmark: GELU (tanh form) forward — fused kernel vs composed NumPy vs ``torch.nn.functional.gelu``.
+"""Benchmark: GELU forward — fused kernel vs composed NumPy vs ``torch.nn.functional.gelu``.
 
-The tanh form is timed because NumPy has no ``erf``; bytes moved: one read, one write.
+Two ops: ``gelu`` is the tanh form against its composed NumPy formula; ``gelu_exact`` is the
+exact (erf) form, whose composed version is hyperion-nn's registered reference (NumPy has no
+``erf``: the reference evaluates a fitted ``erfc`` table), timed only where hyperion-nn is
+installed. Bytes moved: one read, one write.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 
 from hyperion.kernels.bench._common import cpu_kernels, three_way
 from hyperion.kernels.bench.context import BenchContext
+from hyperion.kernels.fallback import registered_reference
 
 SIZES = [1 << 24]
 QUICK_SIZES = [1 << 16]
@@ -22,20 +26,38 @@ def naive_gelu_tanh(x: np.ndarray) -> np.ndarray:
     return x * 0.5 * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
 
 
+def composed_gelu_exact() -> Any:
+    """hyperion-nn's reference ``nn.gelu_forward`` (None where hyperion-nn is not installed)."""
+    try:
+        import hyperion.nn.functional  # noqa: F401 - registers the references
+    except ImportError:
+        return None
+    return registered_reference("nn.gelu_forward", "cpu")
+
+
 def _case(ctx: BenchContext, size: Any) -> list[dict[str, Any]]:
-    """The rows of one size."""
+    """The rows of one size: the tanh form, then the exact form."""
     kernel = cpu_kernels().get(("nn.gelu_forward", "cpu"))
     x = np.random.default_rng(0).standard_normal(size).astype(np.float32)
     tx = ctx.torch.from_numpy(x) if ctx.torch is not None else None
-    return three_way(
+    rows = three_way(
         ctx, "gelu", (size,), "float32",
         kernel=(lambda: kernel(x, "tanh")) if kernel else None,
         naive=lambda: naive_gelu_tanh(x),
         torch=(lambda: ctx.torch.nn.functional.gelu(tx, approximate="tanh")) if tx is not None else None,
         bytes_moved=2 * x.nbytes,
     )  # fmt: skip
+    if (reference := composed_gelu_exact()) is not None:
+        rows += three_way(
+            ctx, "gelu_exact", (size,), "float32",
+            kernel=(lambda: kernel(x, "none")) if kernel else None,
+            naive=lambda: reference(x, "none"),
+            torch=(lambda: ctx.torch.nn.functional.gelu(tx)) if tx is not None else None,
+            bytes_moved=2 * x.nbytes,
+        )  # fmt: skip
+    return rows
 
 
 def run(ctx: BenchContext) -> list[dict[str, Any]]:
-    """Time GELU (tanh) forward at each size in float32."""
+    """Time GELU forward (tanh, then exact) at each size in float32."""
     return [row for size in (QUICK_SIZES if ctx.quick else SIZES) for row in _case(ctx, size)]
