@@ -12,6 +12,7 @@ MODULES = [
     "hyperion.nn.functional.activation",
     "hyperion.nn.functional.attention",
     "hyperion.nn.functional.conv",
+    "hyperion.nn.functional.im2col",
     "hyperion.nn.functional.dropout",
     "hyperion.nn.functional.embedding",
     "hyperion.nn.functional.linear",

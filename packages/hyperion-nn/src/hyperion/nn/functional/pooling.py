@@ -29,7 +29,7 @@ from typing import Any
 from hyperion.autograd import Function, Tensor
 from hyperion.autograd.function import RawTensor, wrap
 from hyperion.nn.functional._common import arr, as_input, constant, pair, raw_from, xp_of
-from hyperion.nn.functional.conv import ConvGeometry, Im2col, conv_geometry, windows
+from hyperion.nn.functional.im2col import ConvGeometry, Im2col, conv_geometry, windows
 from hyperion.tensor import ShapeError
 
 __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
