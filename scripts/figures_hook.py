@@ -15,6 +15,9 @@ The convention
   result to the site as ``figures/<name>.png``. Nothing is written into ``blog/``; a PNG saved
   there by hand is replaced by the freshly rendered one.
 - A post (``blog/posts/*.md``) shows the figure with ``![what it shows](../figures/<name>.png)``.
+- A module whose name starts with ``_`` (``blog/figures/_results.py``) is a helper, not a figure:
+  it is not rendered. Scripts import it by name (``import _results``); the figures folder is on
+  ``sys.path`` while a script is imported here, as it is when a script is run by hand.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -49,7 +53,12 @@ def _load(script: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise PluginError(f"cannot import figure script {script}")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    saved_path = list(sys.path)
+    sys.path.insert(0, str(script.parent))  # so that `import _results` finds the helper beside the script
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved_path
     return module
 
 
@@ -71,6 +80,8 @@ def render(script: Path) -> bytes:
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     for script in sorted((Path(config.docs_dir) / FIGURES_DIR).glob("*.py")):
+        if script.name.startswith("_"):
+            continue  # a helper module, not a figure
         uri = f"{FIGURES_DIR}/{script.stem}.png"
         if (stale := files.get_file_from_path(uri)) is not None:
             files.remove(stale)

@@ -20,12 +20,10 @@ It reads MNIST from wherever ``hyperion.nn.data.mnist`` finds it, without downlo
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -117,25 +115,10 @@ def draw(fig: Figure, data: dict) -> None:
     right.set_title("Size of the weights after training")
 
 
-def load() -> dict:
-    """The committed results."""
-    return json.loads(DATA.read_text())
-
-
-def save(data: dict) -> None:
-    """Write results atomically (a temporary file renamed over the old one)."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1)
-        handle.write("\n")
-    os.replace(tmp, DATA)
-
-
 def build() -> Figure:
     """Draw the figure from the committed results."""
     fig = Figure(figsize=(10, 4), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -158,8 +141,8 @@ if __name__ == "__main__":
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.family": "DejaVu Sans"})
     if "--measure" in sys.argv[1:]:
-        save(measure())
-    results = load()
+        _results.save(DATA, measure())
+    results = _results.load(DATA)
     figure = Figure(figsize=(10, 4), layout="constrained")
     draw(figure, results)
     figure.savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})

@@ -20,24 +20,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
 DATA = Path(__file__).parent / "data" / "allreduce.json"
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "allreduce.py"
 RANKS = 2
-
-
-def load() -> dict[str, Any]:
-    """The measurements committed with the post."""
-    return json.loads(DATA.read_text(encoding="utf-8"))
 
 
 def ring_model(nbytes: np.ndarray, mode: dict[str, Any]) -> np.ndarray:
@@ -49,7 +43,7 @@ def ring_model(nbytes: np.ndarray, mode: dict[str, Any]) -> np.ndarray:
 
 def build() -> Figure:
     """Draw the figure from the committed data."""
-    data = load()
+    data = _results.load(DATA)
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     curves, steps = figure.subplots(1, 2, width_ratios=(1.35, 1))
     spin, yielding = data["modes"]["spin"], data["modes"]["yield"]
@@ -97,12 +91,7 @@ def measure() -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"bench/allreduce.py failed:\n{proc.stderr}")
     payload = json.loads(proc.stdout.strip().splitlines()[-1])
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".allreduce.", suffix=".json", dir=DATA.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=1)
-        handle.write("\n")
-    os.replace(tmp, DATA)
+    _results.save(DATA, payload)
     return payload
 
 
@@ -132,5 +121,5 @@ if __name__ == "__main__":
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cli.add_argument("--measure", action="store_true", help="run bench/allreduce.py and rewrite the data")
     options = cli.parse_args()
-    print(summary(measure() if options.measure else load()))
+    print(summary(measure() if options.measure else _results.load(DATA)))
     build().savefig(Path(__file__).with_suffix(".png"))

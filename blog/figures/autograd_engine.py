@@ -24,15 +24,13 @@ prints the numbers the post quotes), then rebuild::
 from __future__ import annotations
 
 import gc
-import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _results
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -148,29 +146,10 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
     right.grid(True, which="major", alpha=0.3)
 
 
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
-def save(data: dict[str, Any]) -> None:
-    """Write measurements atomically (a temporary file renamed over the old one)."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, prefix=f".{DATA.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.replace(tmp, DATA)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(10, 4.2), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -199,8 +178,8 @@ if __name__ == "__main__":
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.family": "DejaVu Sans"})
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     figure = Figure(figsize=(10, 4.2), layout="constrained")
-    draw(figure, load())
+    draw(figure, _results.load(DATA))
     figure.savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
-    print(summary(load()))
+    print(summary(_results.load(DATA)))

@@ -17,13 +17,11 @@ The figure is drawn from ``data/cuda_ptx.json`` (no compiler needed to draw it).
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -36,20 +34,6 @@ def measure() -> dict[str, Any]:
     from hyperion.kernels.cuda.ptx_report import build_report
 
     return build_report(list(ARCHS), ["float32", "float64"])
-
-
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically (a temporary file renamed over the old one)."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1)
-    os.replace(tmp, DATA)
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
 
 
 def rows(data: dict[str, Any], dtype: str, arch: str) -> list[dict[str, Any]]:
@@ -91,7 +75,7 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(10, 4.2))
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -110,7 +94,7 @@ def summary(data: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     figure = build()
     figure.savefig(Path(__file__).with_suffix(".png"))
-    print(summary(load()))
+    print(summary(_results.load(DATA)))

@@ -15,12 +15,10 @@ Measured numbers are committed in ``data/fdtd_adjoint.json``; re-measure (about 
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -66,17 +64,8 @@ def measure() -> dict[str, object]:
     }
 
 
-def save(payload: dict[str, object]) -> None:
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=1)
-        fh.write("\n")
-    os.replace(tmp, DATA)
-
-
 def build() -> Figure:
-    data = json.loads(DATA.read_text(encoding="utf-8"))
+    data = _results.load(DATA)
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     a, f = np.array(data["adjoint"]), np.array(data["finite"])
@@ -99,5 +88,5 @@ def build() -> Figure:
 
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})

@@ -12,13 +12,11 @@ Measured numbers are committed in ``data/fdtd_dispersion.json``; re-measure (abo
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -45,17 +43,8 @@ def measure() -> dict[str, object]:
     return {"rows": rows}
 
 
-def save(payload: dict[str, object]) -> None:
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=1)
-        fh.write("\n")
-    os.replace(tmp, DATA)
-
-
 def build() -> Figure:
-    rows = json.loads(DATA.read_text(encoding="utf-8"))["rows"]
+    rows = _results.load(DATA)["rows"]
     fig = Figure(figsize=(7, 4), layout="constrained")
     ax = fig.subplots()
     fine = np.linspace(4.5, 32, 200)
@@ -80,5 +69,5 @@ def build() -> Figure:
 
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})

@@ -12,13 +12,11 @@ Drawn from ``data/flash_exactness.json``; re-measure with::
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 from matplotlib.figure import Figure
 
 DATA = Path(__file__).parent / "data" / "flash_exactness.json"
@@ -31,28 +29,9 @@ def measure() -> dict[str, Any]:
     return {"exactness": exactness((256, 1024)), "backward": backward(4096)}
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, prefix=f".{DATA.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.replace(tmp, DATA)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def build() -> Figure:
     """One panel per case: naive and flash float16 errors of o, dq, dk, dv."""
-    data = load()["exactness"]
+    data = _results.load(DATA)["exactness"]
     cases = data["cases"]
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     axes = fig.subplots(1, len(cases), sharey=True)
@@ -90,6 +69,6 @@ def summary(data: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
-    print(summary(load()))
+    print(summary(_results.load(DATA)))

@@ -12,13 +12,11 @@ Drawn from ``data/flash_io.json``; re-measure with::
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 from matplotlib.figure import Figure
 
 DATA = Path(__file__).parent / "data" / "flash_io.json"
@@ -31,28 +29,9 @@ def measure() -> dict[str, Any]:
     return {"io": io_complexity(), "block_size": block_size(4096)}
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, prefix=f".{DATA.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.replace(tmp, DATA)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def build() -> Figure:
     """Three panels: accesses vs N, accesses vs M, accesses and time vs block size."""
-    data = load()
+    data = _results.load(DATA)
     io, fits = data["io"]["sweeps"], data["io"]["fits"]
     c_flash, c_std = fits["flash_vs_N2d2_over_M"]["c"], fits["standard_vs_Nd_plus_N2"]["c"]
     fig = Figure(figsize=(12, 3.8), layout="constrained")
@@ -105,6 +84,6 @@ def summary(data: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
-    print(summary(load()))
+    print(summary(_results.load(DATA)))

@@ -9,13 +9,12 @@ results (HBM vs SRAM); this measures a CPU. Drawn from ``data/flash_speed.json``
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 from matplotlib.figure import Figure
 
 DATA = Path(__file__).parent / "data" / "flash_speed.json"
@@ -36,28 +35,9 @@ def measure() -> dict[str, Any]:
     return data
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, prefix=f".{DATA.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.replace(tmp, DATA)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def build() -> Figure:
     """Time vs N (log-log) and time relative to naive."""
-    data = load()
+    data = _results.load(DATA)
     rows = data["rows"]
     n = [r["n"] for r in rows]
     impls = [k for k in ("naive", "flash", "torch_sdpa") if k in rows[0]]
@@ -95,6 +75,6 @@ def summary(data: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
-    print(summary(load()))
+    print(summary(_results.load(DATA)))

@@ -14,12 +14,10 @@ Drawn from ``data/gpt_attention_masks.json``; re-measure (a second) with::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -46,25 +44,6 @@ def measure() -> dict[str, Any]:
         "weights_short": np.round(weights[0, 1, 0], 4).tolist(),
         "weights_long": np.round(weights[0, 0, 0], 4).tolist(),
     }
-
-
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, separators=(",", ":"))
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, DATA)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
 
 
 def draw(fig: Figure, data: dict[str, Any]) -> None:
@@ -96,7 +75,7 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(12, 3.6), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -107,7 +86,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--measure", action="store_true", help="recompute the masks and rewrite the JSON")
     if parser.parse_args().measure:
-        save(measure())
-    measured = load()
+        _results.save(DATA, measure(), compact=True)
+    measured = _results.load(DATA)
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
     print(np.array(measured["weights_short"]).round(3))

@@ -16,12 +16,10 @@ Drawn from ``data/gpt_block.json``; re-measure (about half a minute) with::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -113,25 +111,6 @@ def measure() -> dict[str, Any]:
     }
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, DATA)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def draw(fig: Figure, data: dict[str, Any]) -> None:
     """Residual RMS, gradient norms, parameter breakdown."""
     left, middle, right = fig.subplots(1, 3, width_ratios=(1, 1, 0.9))
@@ -160,7 +139,7 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(13, 3.9), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -171,8 +150,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--measure", action="store_true", help="recompute and rewrite the JSON")
     if parser.parse_args().measure:
-        save(measure())
-    d = load()
+        _results.save(DATA, measure())
+    d = _results.load(DATA)
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
     for key in ("rms_scaled", "rms_unscaled"):
         print(key, [d[key][i] for i in (0, 1, 6, 12, 24, 48)])

@@ -15,13 +15,12 @@ Drawn from ``data/gpt_kv_cache.json``; re-measure (a few minutes on a busy two-c
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -97,25 +96,6 @@ def measure() -> dict[str, Any]:
     return data
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, DATA)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def draw(fig: Figure, data: dict[str, Any]) -> None:
     """Per-token time against position, and totals."""
     left, right = fig.subplots(1, 2, width_ratios=(1.6, 1))
@@ -141,7 +121,7 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(11, 3.9), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -152,8 +132,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--measure", action="store_true", help="time generation and rewrite the JSON")
     if parser.parse_args().measure:
-        save(measure())
-    d = load()
+        _results.save(DATA, measure())
+    d = _results.load(DATA)
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
     for p, a, b in zip(d["positions"], d["cached_ms"], d["uncached_ms"], strict=True):
         if p in (16, 64, 128, 256, 480):

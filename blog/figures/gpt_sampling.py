@@ -17,12 +17,10 @@ Drawn from ``data/gpt_sampling.json``; re-measure from a trained run folder with
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -74,25 +72,6 @@ def measure(run: Path) -> dict[str, Any]:
     }
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1, ensure_ascii=False)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, DATA)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def _label(token: str) -> str:
     return {" ": "␣", "\n": "\\n"}.get(token, token)
 
@@ -113,7 +92,7 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(13, 3.4), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -128,8 +107,8 @@ if __name__ == "__main__":
     if options.measure:
         if options.run is None:
             parser.error("--measure needs --run RUN_DIR")
-        save(measure(options.run))
-    d = load()
+        _results.save(DATA, measure(options.run), ensure_ascii=False)  # non-ASCII text stays readable
+    d = _results.load(DATA)
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
     print("tokens", d["tokens"])
     for p in d["panels"]:

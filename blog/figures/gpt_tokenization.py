@@ -18,13 +18,11 @@ Tiny Shakespeare is found by ``hyperion.gpt.data.load_text`` (``$HYPERION_DATA_D
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _results
 from matplotlib.figure import Figure
 
 DATA = Path(__file__).parent / "data" / "gpt_tokenization.json"
@@ -71,25 +69,6 @@ def measure() -> dict[str, Any]:
     }
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1, ensure_ascii=False)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, DATA)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def _show(token: str) -> str:
     return token.replace("\n", "\\n").replace(" ", "␣")
 
@@ -128,7 +107,7 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(11, 4.2), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -152,7 +131,7 @@ if __name__ == "__main__":
     parser.add_argument("--measure", action="store_true", help="retrain the tokenizer and rewrite the JSON")
     options = parser.parse_args()
     if options.measure:
-        save(measure())
-    measured = load()
+        _results.save(DATA, measure(), ensure_ascii=False)  # non-ASCII text stays readable
+    measured = _results.load(DATA)
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
     print(summary(measured))

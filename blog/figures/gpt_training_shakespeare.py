@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -98,25 +98,6 @@ def measure(run: Path | None, samples_run: Path | None, bench: Path | None) -> d
     }
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, DATA)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def draw(fig: Figure, data: dict[str, Any]) -> None:
     """Loss curves and the learning rate."""
     left, right = fig.subplots(1, 2, width_ratios=(2, 1))
@@ -146,7 +127,7 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(12, 4.2), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -173,6 +154,6 @@ if __name__ == "__main__":
     parser.add_argument("--bench", type=Path, help="output of bench/gpt_train.py --json (default: run it)")
     options = parser.parse_args()
     if options.measure:
-        save(measure(options.run, options.samples_run, options.bench))
+        _results.save(DATA, measure(options.run, options.samples_run, options.bench))
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
-    print(summary(load()))
+    print(summary(_results.load(DATA)))

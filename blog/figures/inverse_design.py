@@ -12,12 +12,10 @@ Measured numbers are committed in ``data/inverse_design.json``; re-measure (abou
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -39,17 +37,8 @@ def measure() -> dict[str, object]:
     }
 
 
-def save(payload: dict[str, object]) -> None:
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh)
-        fh.write("\n")
-    os.replace(tmp, DATA)
-
-
 def build() -> Figure:
-    data = json.loads(DATA.read_text(encoding="utf-8"))
+    data = _results.load(DATA)
     fig = Figure(figsize=(12, 3.6), layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3)
     ax1.plot(range(len(data["history"])), data["history"], "o-", ms=3)
@@ -69,5 +58,5 @@ def build() -> Figure:
 
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure(), indent=None)
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})

@@ -15,12 +15,10 @@ The figure is drawn from ``data/layernorm_kernels.json``, so the docs build neve
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+import _results
 from matplotlib.figure import Figure
 
 DATA = Path(__file__).parent / "data" / "layernorm_kernels.json"
@@ -67,25 +65,10 @@ def draw(fig: Figure, data: dict) -> None:
     right.set_title("Same process, interleaved, medians")
 
 
-def load() -> dict:
-    """The committed results."""
-    return json.loads(DATA.read_text())
-
-
-def save(data: dict) -> None:
-    """Write results atomically (a temporary file renamed over the old one)."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1)
-        handle.write("\n")
-    os.replace(tmp, DATA)
-
-
 def build() -> Figure:
     """Draw the figure from the committed results."""
     fig = Figure(figsize=(10, 4), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -110,8 +93,8 @@ if __name__ == "__main__":
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.family": "DejaVu Sans"})
     if "--measure" in sys.argv[1:]:
-        save(measure())
-    results = load()
+        _results.save(DATA, measure())
+    results = _results.load(DATA)
     figure = build()
     figure.savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
     print(summary(results))

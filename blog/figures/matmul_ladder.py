@@ -19,11 +19,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _results
 from matplotlib.figure import Figure
 
 DATA = Path(__file__).parent / "data" / "matmul_ladder.json"
@@ -96,25 +96,6 @@ def measure() -> dict[str, Any]:
     }  # fmt: skip
 
 
-def save(data: dict[str, Any]) -> None:
-    """Write the measurements atomically."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, prefix=f".{DATA.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
-        os.replace(tmp, DATA)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
 def gflops(n: int, seconds: float) -> float:
     """GFLOP/s of an ``n³`` matmul (``2n³`` flops)."""
     return 2 * n**3 / seconds / 1e9
@@ -129,7 +110,7 @@ def share(data: dict[str, Any], n: int, rung: str) -> float:
 
 def build() -> Figure:
     """GFLOP/s per rung (log) and share of BLAS, for each size."""
-    data = load()
+    data = _results.load(DATA)
     rungs = data["rungs"]
     fig = Figure(figsize=(10, 4), layout="constrained")
     left, right = fig.subplots(1, 2)
@@ -173,6 +154,6 @@ if __name__ == "__main__":
         print(json.dumps(_child(int(sys.argv[2]))))
         sys.exit(0)
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})
-    print(summary(load()))
+    print(summary(_results.load(DATA)))

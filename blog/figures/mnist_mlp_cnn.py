@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import re
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -143,20 +143,7 @@ def save(data: dict[str, Any]) -> None:
         r"\[([-0-9.e,\s]+)\]", lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text
     )
     json.loads(text)  # still valid
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, DATA)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def load() -> dict[str, Any]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
+    _results.write_text_atomic(DATA, text + "\n")
 
 
 # -- drawing --------------------------------------------------------------------------------------
@@ -246,7 +233,7 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(11, 9.5), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -298,7 +285,7 @@ if __name__ == "__main__":
         measured = measure(options.data_dir)
         measured["measure_seconds"] = round(time.perf_counter() - start, 1)
         save(measured)
-    measured = load()
+    measured = _results.load(DATA)
     figure = Figure(figsize=(11, 9.5), layout="constrained")
     draw(figure, measured)
     figure.savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})

@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import _results
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
@@ -321,11 +322,6 @@ def _headline(name: str, r: dict[str, Any]) -> str:
 # --- the figure ------------------------------------------------------------------------------
 
 
-def load() -> dict[str, Any]:
-    """The committed results."""
-    return json.loads(DATA.read_text(encoding="utf-8"))
-
-
 def draw(fig: Figure, data: dict[str, Any]) -> None:
     """Per op and shape: the kernel's % of roofline, speedup over NumPy, ratio to PyTorch."""
     rows = [r for r in data["kernels"]["results"] if r["impl"] == "cpu" or (r["op"] == "matmul" and r["impl"] != "blas")]
@@ -356,26 +352,14 @@ def draw(fig: Figure, data: dict[str, Any]) -> None:
 def build() -> Figure:
     """The report's figure from the committed data."""
     fig = Figure(figsize=(13, 9), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def save(data: dict[str, Any]) -> None:
     """Write the JSON and the Markdown tables generated from it, each atomically."""
-    _atomic_write(DATA, json.dumps(data, indent=1) + "\n")
-    _atomic_write(TABLES, tables(data))
+    _results.save(DATA, data)
+    _results.write_text_atomic(TABLES, tables(data))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -391,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.collect is not None:
         save(collect(args.collect))
     elif args.tables:
-        _atomic_write(TABLES, tables(load()))
+        _results.write_text_atomic(TABLES, tables(_results.load(DATA)))
     else:
         build().savefig(Path(__file__).with_suffix(".png"))
 

@@ -13,12 +13,10 @@ Measured numbers are committed in ``data/pml_reflection.json``; re-measure (abou
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+import _results
 from matplotlib.figure import Figure
 
 DATA = Path(__file__).parent / "data" / "pml_reflection.json"
@@ -33,17 +31,8 @@ def measure() -> dict[str, object]:
     return {"cells": list(CELLS), "cfs_db": [cfs[n] for n in CELLS], "plain_db": [plain[n] for n in CELLS]}
 
 
-def save(payload: dict[str, object]) -> None:
-    DATA.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=1)
-        fh.write("\n")
-    os.replace(tmp, DATA)
-
-
 def build() -> Figure:
-    data = json.loads(DATA.read_text(encoding="utf-8"))
+    data = _results.load(DATA)
     fig = Figure(figsize=(6.5, 4), layout="constrained")
     ax = fig.subplots()
     ax.plot(data["cells"], data["cfs_db"], "o-", label="CPML with CFS α (default)")
@@ -57,5 +46,5 @@ def build() -> Figure:
 
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
-        save(measure())
+        _results.save(DATA, measure())
     build().savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})

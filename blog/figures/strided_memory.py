@@ -25,15 +25,13 @@ the numbers the post quotes), then rebuild::
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
@@ -123,25 +121,10 @@ def draw(fig: Figure, data: dict[str, list[float]]) -> None:
     )
 
 
-def load() -> dict[str, list[float]]:
-    """The committed measurements."""
-    return json.loads(DATA.read_text())
-
-
-def save(data: dict[str, list[float]]) -> None:
-    """Write measurements atomically (a temporary file renamed over the old one)."""
-    DATA.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=DATA.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1)
-        handle.write("\n")
-    os.replace(tmp, DATA)
-
-
 def build() -> Figure:
     """Draw the figure from the committed measurements."""
     fig = Figure(figsize=(10, 4), layout="constrained")
-    draw(fig, load())
+    draw(fig, _results.load(DATA))
     return fig
 
 
@@ -163,8 +146,8 @@ if __name__ == "__main__":
     matplotlib.use("Agg")
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.family": "DejaVu Sans"})
     if "--measure" in sys.argv[1:]:
-        save(measure())
-    measured = load()
+        _results.save(DATA, measure())
+    measured = _results.load(DATA)
     figure = Figure(figsize=(10, 4), layout="constrained")
     draw(figure, measured)
     figure.savefig(Path(__file__).with_suffix(".png"), metadata={"Software": None})

@@ -13,12 +13,10 @@ Re-measure (about ten seconds), which also prints the numbers the post quotes::
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+import _results
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -90,7 +88,7 @@ def measure() -> dict:
 
 def build() -> Figure:
     """The permittivity map the GPT wrote, and the adjoint gradient of the objective on it."""
-    data = json.loads(DATA.read_text())
+    data = _results.load(DATA)
     fig = Figure(figsize=(9.0, 3.8), layout="constrained")
     left, right = fig.subplots(1, 2)
     eps, grad = np.array(data["eps"]), np.array(data["grad"])
@@ -110,17 +108,10 @@ def build() -> Figure:
     return fig
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 if __name__ == "__main__":
     if "--measure" in sys.argv[1:]:
         result = measure()
-        _write_atomically(DATA, json.dumps(result, indent=1) + "\n")
+        _results.save(DATA, result)
         print({k: v for k, v in result.items() if k not in ("eps", "grad")})
     else:
         build().savefig(Path(__file__).with_suffix(".png"))
