@@ -86,13 +86,13 @@ def torch_namespace(torch: Any, model: GPT, data: np.ndarray) -> dict[str, Any]:
     cfg = RECIPE
     twin = torch_gpt(model.config)
     twin.load_state_dict(torch_state_dict(model))
-    optimizer = _torch_adamw(torch, twin)
+    optimizer = torch_adamw(torch, twin)
     rng = np.random.default_rng(0)
     state = {"it": 0}
 
     def step() -> float:
         x, y = get_batch(data, cfg.batch_size, cfg.block_size, rng)
-        lr = _lr(state["it"])
+        lr = nanogpt_lr(state["it"])
         for group in optimizer.param_groups:
             group["lr"] = lr
         _, loss = twin(torch.from_numpy(x), torch.from_numpy(y))
@@ -106,7 +106,7 @@ def torch_namespace(torch: Any, model: GPT, data: np.ndarray) -> dict[str, Any]:
     return {"step": step}
 
 
-def _torch_adamw(torch: Any, twin: Any) -> Any:
+def torch_adamw(torch: Any, twin: Any) -> Any:
     """The recipe's AdamW for the twin: decay on the ≥2-D weights only, as ``weight_decay_groups`` splits them."""
     cfg = RECIPE
     decay = [p for p in twin.parameters() if p.dim() >= 2]
@@ -115,7 +115,7 @@ def _torch_adamw(torch: Any, twin: Any) -> Any:
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
 
 
-def _lr(it: int) -> float:
+def nanogpt_lr(it: int) -> float:
     """nanoGPT's schedule (the same numbers as WarmupCosineLR)."""
     cfg = RECIPE
     if it < cfg.warmup_iters:
@@ -131,12 +131,12 @@ def torch_full_run(torch: Any, model: GPT, splits: Any, seed: int) -> dict[str, 
     cfg = RECIPE
     twin = torch_gpt(model.config)
     twin.load_state_dict(torch_state_dict(model))
-    optimizer = _torch_adamw(torch, twin)
+    optimizer = torch_adamw(torch, twin)
     rng = np.random.default_rng(seed)
     began = time.perf_counter()
     for it in range(cfg.max_iters):
         for group in optimizer.param_groups:
-            group["lr"] = _lr(it)
+            group["lr"] = nanogpt_lr(it)
         x, y = get_batch(splits.train, cfg.batch_size, cfg.block_size, rng)
         _, loss = twin(torch.from_numpy(x), torch.from_numpy(y))
         optimizer.zero_grad(set_to_none=True)
@@ -146,12 +146,12 @@ def torch_full_run(torch: Any, model: GPT, splits: Any, seed: int) -> dict[str, 
     seconds = time.perf_counter() - began
     twin.eval()
     with torch.no_grad():
-        val = _torch_estimate(torch, twin, splits, cfg.eval_iters, np.random.default_rng((seed, cfg.max_iters)))
-        val200 = _torch_estimate(torch, twin, splits, 200, np.random.default_rng(0))
+        val = torch_estimate(torch, twin, splits, cfg.eval_iters, np.random.default_rng((seed, cfg.max_iters)))
+        val200 = torch_estimate(torch, twin, splits, 200, np.random.default_rng(0))
     return {"val_loss": val, "val_loss_200": val200, "seconds": seconds, "ms_per_iter": 1e3 * seconds / cfg.max_iters}
 
 
-def _torch_estimate(torch: Any, twin: Any, splits: Any, batches: int, rng: np.random.Generator) -> float:
+def torch_estimate(torch: Any, twin: Any, splits: Any, batches: int, rng: np.random.Generator) -> float:
     """The twin's validation loss on the batches ``estimate_loss`` would draw from ``rng`` (train's first, then val's)."""
     cfg = RECIPE
     for _ in range(batches):
