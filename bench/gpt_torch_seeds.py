@@ -39,7 +39,7 @@ from _common import (
     progress,
     progress_done,
 )
-from gpt_train import LOSS_GOAL, RECIPE, nanogpt_lr, torch_adamw, torch_estimate
+from gpt_train import LOSS_GOAL, RECIPE, torch_adamw, torch_estimate, torch_step
 
 from hyperion.gpt import GPTConfig
 from hyperion.gpt.data import load_text, prepare_tokens
@@ -84,14 +84,7 @@ def native_run(torch: Any, config: GPTConfig, splits: Any, seed: int, iters: int
     for it in range(iters):
         if it % 50 == 0:
             progress(f"seed {seed}: iteration {it}/{iters}")
-        for group in optimizer.param_groups:
-            group["lr"] = nanogpt_lr(it)
-        x, y = _batch(torch, train, cfg.batch_size, cfg.block_size)
-        _, loss = twin(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(twin.parameters(), cfg.grad_clip)
-        optimizer.step()
+        torch_step(torch, twin, optimizer, it, *_batch(torch, train, cfg.batch_size, cfg.block_size))
     seconds = time.perf_counter() - began
     twin.eval()
     with torch.no_grad():

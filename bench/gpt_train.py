@@ -92,14 +92,7 @@ def torch_namespace(torch: Any, model: GPT, data: np.ndarray) -> dict[str, Any]:
 
     def step() -> float:
         x, y = get_batch(data, cfg.batch_size, cfg.block_size, rng)
-        lr = nanogpt_lr(state["it"])
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        _, loss = twin(torch.from_numpy(x), torch.from_numpy(y))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(twin.parameters(), cfg.grad_clip)
-        optimizer.step()
+        loss = torch_step(torch, twin, optimizer, state["it"], torch.from_numpy(x), torch.from_numpy(y))
         state["it"] += 1
         return loss.item()
 
@@ -126,6 +119,18 @@ def nanogpt_lr(it: int) -> float:
     return cfg.min_lr + 0.5 * (1.0 + np.cos(np.pi * ratio)) * (cfg.lr - cfg.min_lr)
 
 
+def torch_step(torch: Any, twin: Any, optimizer: Any, it: int, x: Any, y: Any) -> Any:
+    """One recipe step of the twin at iteration ``it``: schedule, forward, backward, clip, AdamW; the loss."""
+    for group in optimizer.param_groups:
+        group["lr"] = nanogpt_lr(it)
+    _, loss = twin(x, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(twin.parameters(), RECIPE.grad_clip)
+    optimizer.step()
+    return loss
+
+
 def torch_full_run(torch: Any, model: GPT, splits: Any, seed: int) -> dict[str, Any]:
     """The recipe in PyTorch from ``model``'s initial weights, with hyperion's batch and evaluation generators."""
     cfg = RECIPE
@@ -135,14 +140,8 @@ def torch_full_run(torch: Any, model: GPT, splits: Any, seed: int) -> dict[str, 
     rng = np.random.default_rng(seed)
     began = time.perf_counter()
     for it in range(cfg.max_iters):
-        for group in optimizer.param_groups:
-            group["lr"] = nanogpt_lr(it)
         x, y = get_batch(splits.train, cfg.batch_size, cfg.block_size, rng)
-        _, loss = twin(torch.from_numpy(x), torch.from_numpy(y))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(twin.parameters(), cfg.grad_clip)
-        optimizer.step()
+        torch_step(torch, twin, optimizer, it, torch.from_numpy(x), torch.from_numpy(y))
     seconds = time.perf_counter() - began
     twin.eval()
     with torch.no_grad():
