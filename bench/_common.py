@@ -21,12 +21,13 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import timeit
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hyperion.tensor.files import write_text_atomic
 
 
 @dataclass
@@ -187,19 +188,8 @@ def progress_done() -> None:
 
 
 def write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
-    """Write ``payload`` as JSON to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``payload`` as JSON to ``path`` atomically (hyperion-tensor's writer: temporary file, fsync, rename)."""
+    write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
 
 
 def emit(args: argparse.Namespace, text: str, payload: Mapping[str, Any]) -> None:

@@ -2,17 +2,20 @@
 
 A helper for the figure scripts, not a figure: ``import _results`` works from a script run by
 hand (its folder is on ``sys.path``) and under the docs build, which skips every module whose
-name starts with ``_``. Writes are atomic: a temporary file in the same folder is renamed over
-the old one, so an interrupted ``--measure`` never leaves half a file behind.
+name starts with ``_``. Writes go through hyperion-tensor's atomic writer (a temporary file in
+the same folder renamed over the old one), so an interrupted ``--measure`` never leaves half a
+file behind; ``write_text_atomic`` is that writer, for scripts that format their own text.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from hyperion.tensor.files import write_text_atomic
+
+__all__ = ["load", "save", "write_text_atomic"]
 
 
 def load(path: Path) -> Any:
@@ -25,25 +28,6 @@ def load(path: Path) -> Any:
         The decoded value.
     """
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (UTF-8) through a temporary file renamed over it.
-
-    Args:
-        path: The file to write; its folder is created if missing.
-        text: The whole new content.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save(path: Path, data: Any, *, indent: int | None = 1, compact: bool = False, ensure_ascii: bool = True) -> None:

@@ -12,8 +12,6 @@ this file and print the numbers the post quotes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +27,7 @@ from hyperion.autograd.scheduler import (
     random_dag,
     random_order,
 )
+from hyperion.tensor.files import atomic_path
 
 PROFILE_NODES, PROFILE_SEED = 100, 0
 SWEEP_SIZES = (100, 1000)
@@ -98,14 +97,8 @@ def build() -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=150)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 if __name__ == "__main__":

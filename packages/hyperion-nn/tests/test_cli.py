@@ -14,8 +14,8 @@ import pytest
 from hyperion.nn import checkpoint
 from hyperion.nn.cli import build_parser, main
 from hyperion.nn.data import write_idx
-from hyperion.nn.data.idx import default_file_mode
 from hyperion.nn.models import build_model
+from hyperion.tensor.files import default_file_mode
 
 CONTRACT_KEYS = ["model", "dataset", "epochs", "train_images", "test_accuracy", "seconds"]
 

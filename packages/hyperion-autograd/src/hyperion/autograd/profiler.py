@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from typing import Any
 
 from hyperion.autograd.hooks import observe_ops
 from hyperion.autograd.tensor import Tensor
+from hyperion.tensor.files import write_text_atomic
 
 __all__ = ["OpRecord", "Profile", "profile"]
 
@@ -195,19 +195,7 @@ class Profile:
 
         The file opens in Perfetto (ui.perfetto.dev) and ``chrome://tracing``.
         """
-        target = Path(path)
-        text = json.dumps(self.chrome_trace())
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return target
+        return write_text_atomic(path, json.dumps(self.chrome_trace()))
 
 
 class profile:  # noqa: N801 - a context manager, named like PyTorch's

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from hyperion.gpt.io import write_bytes_atomic
+from hyperion.tensor.files import write_bytes_atomic
 
 __all__ = ["attention_figure", "save_figure"]
 

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 
-from hyperion.gpt.io import write_bytes_atomic, write_json_atomic
 from hyperion.gpt.tokenizers import Tokenizer
 from hyperion.nn.data.datasets import (
     SYSTEM_DATA_DIR,
@@ -38,6 +37,7 @@ from hyperion.nn.data.datasets import (
     download_file,
     search_locations,
 )
+from hyperion.tensor.files import write_bytes_atomic, write_json_atomic
 
 __all__ = [
     "TINYSHAKESPEARE",

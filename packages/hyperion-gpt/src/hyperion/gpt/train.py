@@ -40,7 +40,6 @@ import numpy as np
 import hyperion.autograd as ag
 from hyperion.gpt.config import GPTConfig
 from hyperion.gpt.data import TokenSplits, get_batch, load_text, prepare_tokens
-from hyperion.gpt.io import write_json_atomic
 from hyperion.gpt.model import GPT
 from hyperion.gpt.progress import ProgressBar
 from hyperion.gpt.sampling import generate
@@ -49,6 +48,7 @@ from hyperion.gpt.tokenizers import save as save_tokenizer
 from hyperion.nn import checkpoint
 from hyperion.nn.optim import AdamW, WarmupCosineLR, clip_grad_norm_, weight_decay_groups
 from hyperion.nn.parallel import setup_data_parallel
+from hyperion.tensor.files import write_json_atomic
 
 __all__ = ["CHECKPOINT_NAME", "TrainConfig", "TrainResult", "estimate_loss", "load_run", "train"]
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ from hyperion.nn import checkpoint
 from hyperion.nn.data.dataloader import DataLoader
 from hyperion.nn.data.dataset import TensorDataset
 from hyperion.nn.data.datasets import DatasetNotFoundError, load_image_classification, source_by_name
-from hyperion.nn.data.idx import IdxFormatError, default_file_mode
+from hyperion.nn.data.idx import IdxFormatError
 from hyperion.nn.models import build_model
 from hyperion.nn.module import Module
 from hyperion.nn.optim import SGD, AdamW, Optimizer
@@ -57,6 +56,7 @@ from hyperion.nn.parallel import (
     setup_data_parallel,
 )
 from hyperion.nn.train import NONFINITE_POLICIES, EpochMetrics, StepInfo, fit
+from hyperion.tensor.files import atomic_path, write_text_atomic
 
 __all__ = ["main", "prepare_images"]
 
@@ -254,26 +254,6 @@ class Progress:
 # -- outputs ----------------------------------------------------------------------------------------
 
 
-def _atomic_path(path: Path) -> tuple[Path, Any]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    return Path(tmp), fd
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    tmp, fd = _atomic_path(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def save_plot(path: Path, history: Sequence[EpochMetrics], title: str) -> bool:
     """Draw loss and accuracy per epoch into a PNG (atomically).
 
@@ -299,14 +279,8 @@ def save_plot(path: Path, history: Sequence[EpochMetrics], title: str) -> bool:
         axes.legend()
         axes.grid(alpha=0.3)
     figure.suptitle(title)
-    tmp, fd = _atomic_path(path)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         figure.savefig(tmp, format="png", dpi=110)
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return True
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from hyperion.tensor.files import atomic_path
 
 __all__ = ["write_gif"]
 
@@ -26,17 +26,10 @@ def write_gif(frames: Sequence[np.ndarray], path: Path, fps: int = 15, title: st
     im = ax.imshow(frames[0].T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
     ax.set_title(title)
     fig.colorbar(im, ax=ax)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.gif")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".gif") as tmp:
         writer = PillowWriter(fps=fps)
         with writer.saving(fig, tmp, dpi=80):
             for f in frames:
                 im.set_data(f.T)
                 writer.grab_frame()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -21,6 +19,7 @@ from typing import Any, NoReturn, TextIO
 import numpy as np
 
 from hyperion.physics.__about__ import __version__
+from hyperion.tensor.files import atomic_path, atomic_write
 
 __all__ = ["main"]
 
@@ -42,15 +41,7 @@ class Progress:
 
 
 def _save_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
 def _validate(args: argparse.Namespace) -> dict[str, Any]:
@@ -207,10 +198,8 @@ def _design_figure(result: Any, path: Path) -> Path:
         ax.plot(*result.target, "wo", mfc="none")
     ax3.set_title("|DFT Ez| at the design frequency")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png.tmp")
-    os.close(fd)
-    fig.savefig(tmp, format="png", dpi=110)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
     return path
 
 

@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from hyperion.tensor.files import write_text_atomic
 
 from .graph import Graph, GraphError, Node, TensorInfo
 
@@ -171,16 +172,7 @@ def load_trace(path: str | os.PathLike[str]) -> Graph:
 
 def dump_trace(graph: Graph, path: str | os.PathLike[str], indent: int | None = None) -> None:
     """Write ``graph`` to ``path`` atomically (a temporary file in the same folder, renamed)."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps_trace(graph, indent=indent))
-            handle.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, dumps_trace(graph, indent=indent) + "\n")
 
 
 def _reject_constant(name: str) -> Any:

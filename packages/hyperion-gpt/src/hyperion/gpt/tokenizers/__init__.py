@@ -19,9 +19,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hyperion.gpt.io import write_json_atomic
 from hyperion.gpt.tokenizers.bpe import CHUNK_PATTERN, BPETokenizer
 from hyperion.gpt.tokenizers.char import CharTokenizer, UnknownCharacterError
+from hyperion.tensor.files import write_json_atomic
 
 __all__ = [
     "CHUNK_PATTERN",

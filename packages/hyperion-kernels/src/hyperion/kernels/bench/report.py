@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from hyperion.tensor.files import write_bytes_atomic
 
 __all__ = ["markdown", "write_report"]
 
@@ -47,19 +47,6 @@ def markdown(report: Mapping[str, Any]) -> str:
     for op, message in report.get("errors", {}).items():
         lines.append(f"\n**{op} failed:** {message}")
     return "\n".join(lines) + "\n"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _plot(report: Mapping[str, Any], op: str) -> bytes | None:
@@ -107,11 +94,11 @@ def write_report(report: Mapping[str, Any], out: Path) -> list[Path]:
         ("report.md", markdown(report).encode()),
         ("report.json", (json.dumps(report, indent=2) + "\n").encode()),
     ):
-        _atomic_write(out / name, data)
+        write_bytes_atomic(out / name, data)
         written.append(out / name)
     for op in dict.fromkeys(r["op"] for r in report["results"]):
         png = _plot(report, op)
         if png is not None:
-            _atomic_write(out / f"{op}.png", png)
+            write_bytes_atomic(out / f"{op}.png", png)
             written.append(out / f"{op}.png")
     return written

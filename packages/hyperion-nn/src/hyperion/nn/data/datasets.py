@@ -28,7 +28,6 @@ import dataclasses
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -38,7 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from hyperion.nn.data.dataset import TensorDataset
-from hyperion.nn.data.idx import IdxFormatError, default_file_mode, read_idx
+from hyperion.nn.data.idx import IdxFormatError, read_idx
+from hyperion.tensor.files import atomic_path
 
 __all__ = [
     "FASHION_MNIST",
@@ -225,21 +225,16 @@ def download_file(
         DownloadError: naming the URL, for a network failure or a checksum mismatch.
     """
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(destination, suffix=".part") as tmp:
         if log is not None:
             log(f"downloading {url}")
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
                 expected_length = response.headers.get("Content-Length")
                 received = 0
                 for block in iter(lambda: response.read(_CHUNK), b""):
                     out.write(block)
                     received += len(block)
-                out.flush()
-                os.fsync(out.fileno())
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
             raise DownloadError(f"download of {url} failed: {error}") from None
         if expected_length is not None and int(expected_length) != received:
@@ -247,10 +242,6 @@ def download_file(
         mismatch = _hash_matches(tmp, remote)
         if mismatch is not None:
             raise DownloadError(f"download of {url} rejected: checksum mismatch ({mismatch}); file deleted")
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, destination)
-    finally:
-        tmp.unlink(missing_ok=True)
     return destination
 
 

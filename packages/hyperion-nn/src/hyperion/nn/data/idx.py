@@ -20,11 +20,12 @@ import gzip
 import io
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from hyperion.tensor.files import write_bytes_atomic
 
 __all__ = ["IDX_DTYPES", "IdxFormatError", "parse_idx", "read_idx", "write_idx"]
 
@@ -185,30 +186,3 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, compress: bool | 
     if compress if compress is not None else path.suffix == ".gz":
         payload = gzip.compress(payload, mtime=0)
     write_bytes_atomic(path, payload)
-
-
-def default_file_mode() -> int:
-    """The permissions ``open()`` would give a new file (0o666 less the umask).
-
-    ``tempfile.mkstemp`` creates files readable by their owner only; files renamed
-    into place get these ordinary permissions instead.
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_bytes_atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
