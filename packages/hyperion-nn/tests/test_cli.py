@@ -137,8 +137,8 @@ def test_missing_data_is_one_line_without_traceback(tmp_path: Path, monkeypatch:
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--epochs", "0"], "argument --epochs: expected a positive integer, got 0"),
-        (["--lr", "-1"], "argument --lr: expected a positive number, got -1.0"),
+        (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
+        (["--lr", "-1"], "argument --lr: expected a positive number, got '-1'"),
         (["--batch-size", "many"], "argument --batch-size: expected a positive integer, got 'many'"),
         (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
     ],

@@ -48,15 +48,15 @@ def _tiny_mnist(folder: Path, *, corrupt: bool = False) -> Path:
 
 
 FLAG_ERRORS = [
-    (["--epochs", "0"], "--epochs: expected a positive integer, got 0"),
+    (["--epochs", "0"], "--epochs: expected a positive integer, got '0'"),
     (["--epochs", "two"], "--epochs: expected a positive integer, got 'two'"),
-    (["--batch-size", "-4"], "--batch-size: expected a positive integer, got -4"),
-    (["--lr", "nan"], "--lr: expected a positive number, got nan"),
-    (["--lr", "inf"], "--lr: expected a positive number, got inf"),
+    (["--batch-size", "-4"], "--batch-size: expected a positive integer, got '-4'"),
+    (["--lr", "nan"], "--lr: expected a positive number, got 'nan'"),
+    (["--lr", "inf"], "--lr: expected a positive number, got 'inf'"),
     (["--model", "rnn"], "invalid choice: 'rnn'"),
     (["--dataset", "cifar"], "invalid choice: 'cifar'"),
     (["--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
-    (["--limit-train", "0"], "--limit-train: expected a positive integer, got 0"),
+    (["--limit-train", "0"], "--limit-train: expected a positive integer, got '0'"),
     (["--frobnicate"], "unrecognized arguments: --frobnicate"),
 ]
 
@@ -108,7 +108,7 @@ def test_negative_seed(tmp_path: Path) -> None:
     result = run("--data-dir", str(data), "--seed", "-1", "--epochs", "1", "--no-plot", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     lines = _error_lines(result.stderr)
-    assert len(lines) == 1 and "--seed: expected a non-negative integer, got -1" in lines[0], lines
+    assert len(lines) == 1 and "--seed: expected an integer >= 0, got '-1'" in lines[0], lines
 
 
 @pytest.mark.parametrize("value", ["nan", "inf"])

@@ -20,7 +20,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from hyperion.autograd.scheduler import (
     GraphError,
@@ -30,22 +29,12 @@ from hyperion.autograd.scheduler import (
     load_trace,
     random_dag,
 )
+from hyperion.tensor.cli import ArgumentParser, UserError
 
 __all__ = ["UserError", "build_parser", "main"]
 
 PROG = "hyperion-autograd"
 MAX_RANDOM_NODES = 1_000_000  # beyond this a random DAG takes minutes and gigabytes
-
-
-class UserError(Exception):
-    """A mistake in the command line or its inputs, reported as one line without traceback."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (``--help`` still shows the usage)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _positive_nodes(text: str) -> int:
@@ -153,11 +142,11 @@ def _relative(value: int, reference: int) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``hyperion-autograd`` with every subcommand registered."""
-    parser = _Parser(
+    parser = ArgumentParser(
         prog=PROG,
         description="Tools of hyperion-autograd, the define-by-run reverse-mode engine.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser)
     _add_schedule(subparsers)
     return parser
 

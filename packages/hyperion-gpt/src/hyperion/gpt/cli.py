@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -27,54 +26,16 @@ from hyperion.gpt.sampling import generate
 from hyperion.gpt.tokenizers import UnknownCharacterError
 from hyperion.gpt.train import TrainConfig, TrainResult, estimate_loss, load_run, train
 from hyperion.nn.checkpoint import CheckpointError
+from hyperion.tensor.cli import ArgumentParser, UserError, nonnegative_float, nonnegative_int, positive_int, probability
 
 __all__ = ["build_parser", "main"]
 
 
-class UserError(Exception):
-    """A problem with the user's input: reported in one line, exit status 2."""
+class _Parser(ArgumentParser):
+    """Raises :class:`UserError` instead of exiting, so that :func:`main` writes to the stream it was given."""
 
-
-class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UserError(f"{self.prog}: {message}")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
-
-
-def _probability(text: str) -> float:
-    value = _nonnegative_float(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1], got {text!r}")
-    return value
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -87,15 +48,15 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=d.data, help="'tinyshakespeare' or a path to a UTF-8 text file (default: %(default)s)")
     p.add_argument("--data-dir", default=None, help="look for the data set here first")
     p.add_argument("--tokenizer", choices=("char", "bpe"), default=d.tokenizer, help="(default: %(default)s)")
-    p.add_argument("--bpe-vocab-size", type=_positive_int, default=d.bpe_vocab_size, help="(default: %(default)s)")
+    p.add_argument("--bpe-vocab-size", type=positive_int, default=d.bpe_vocab_size, help="(default: %(default)s)")
     p.add_argument("--out", default=d.out_dir, help="the run folder (default: %(default)s)")
-    p.add_argument("--n-layer", type=_positive_int, default=d.n_layer, help="(default: %(default)s)")
-    p.add_argument("--n-head", type=_positive_int, default=d.n_head, help="(default: %(default)s)")
-    p.add_argument("--n-kv-head", type=_positive_int, default=None, help="key/value heads (default: --n-head)")
-    p.add_argument("--n-embd", type=_positive_int, default=d.n_embd, help="(default: %(default)s)")
-    p.add_argument("--block-size", type=_positive_int, default=d.block_size, help="(default: %(default)s)")
-    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size, help="(default: %(default)s)")
-    p.add_argument("--dropout", type=_nonnegative_float, default=d.dropout, help="(default: %(default)s)")
+    p.add_argument("--n-layer", type=positive_int, default=d.n_layer, help="(default: %(default)s)")
+    p.add_argument("--n-head", type=positive_int, default=d.n_head, help="(default: %(default)s)")
+    p.add_argument("--n-kv-head", type=positive_int, default=None, help="key/value heads (default: --n-head)")
+    p.add_argument("--n-embd", type=positive_int, default=d.n_embd, help="(default: %(default)s)")
+    p.add_argument("--block-size", type=positive_int, default=d.block_size, help="(default: %(default)s)")
+    p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="(default: %(default)s)")
+    p.add_argument("--dropout", type=nonnegative_float, default=d.dropout, help="(default: %(default)s)")
     p.add_argument("--positional", choices=("learned", "rope"), default=d.positional, help="(default: %(default)s)")
     p.add_argument("--no-bias", action="store_true", help="no biases in the linear layers and LayerNorms (as nanoGPT)")
     p.add_argument(
@@ -103,18 +64,18 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="data-parallel over MPI ranks (mpiexec -n N hyperion-gpt train --ddp; on by itself under mpiexec); "
         "--batch-size is the global batch",
     )
-    p.add_argument("--max-iters", type=_positive_int, default=d.max_iters, help="(default: %(default)s)")
-    p.add_argument("--lr", type=_nonnegative_float, default=d.lr, help="peak learning rate (default: %(default)s)")
-    p.add_argument("--min-lr", type=_nonnegative_float, default=d.min_lr, help="(default: %(default)s)")
-    p.add_argument("--warmup-iters", type=_nonnegative_int, default=d.warmup_iters, help="(default: %(default)s)")
-    p.add_argument("--lr-decay-iters", type=_positive_int, default=None, help="end of the cosine (default: --max-iters)")
-    p.add_argument("--weight-decay", type=_nonnegative_float, default=d.weight_decay, help="(default: %(default)s)")
-    p.add_argument("--grad-clip", type=_nonnegative_float, default=d.grad_clip, help="0 disables (default: %(default)s)")
-    p.add_argument("--eval-interval", type=_positive_int, default=d.eval_interval, help="(default: %(default)s)")
-    p.add_argument("--eval-iters", type=_positive_int, default=d.eval_iters, help="(default: %(default)s)")
-    p.add_argument("--seed", type=_nonnegative_int, default=d.seed, help="(default: %(default)s)")
-    p.add_argument("--sample-tokens", type=_nonnegative_int, default=d.sample_tokens, help="sample printed at the end (default: %(default)s)")
-    p.add_argument("--sample-tokens-at-eval", type=_nonnegative_int, default=0, help="keep a sample in the history at each evaluation")
+    p.add_argument("--max-iters", type=positive_int, default=d.max_iters, help="(default: %(default)s)")
+    p.add_argument("--lr", type=nonnegative_float, default=d.lr, help="peak learning rate (default: %(default)s)")
+    p.add_argument("--min-lr", type=nonnegative_float, default=d.min_lr, help="(default: %(default)s)")
+    p.add_argument("--warmup-iters", type=nonnegative_int, default=d.warmup_iters, help="(default: %(default)s)")
+    p.add_argument("--lr-decay-iters", type=positive_int, default=None, help="end of the cosine (default: --max-iters)")
+    p.add_argument("--weight-decay", type=nonnegative_float, default=d.weight_decay, help="(default: %(default)s)")
+    p.add_argument("--grad-clip", type=nonnegative_float, default=d.grad_clip, help="0 disables (default: %(default)s)")
+    p.add_argument("--eval-interval", type=positive_int, default=d.eval_interval, help="(default: %(default)s)")
+    p.add_argument("--eval-iters", type=positive_int, default=d.eval_iters, help="(default: %(default)s)")
+    p.add_argument("--seed", type=nonnegative_int, default=d.seed, help="(default: %(default)s)")
+    p.add_argument("--sample-tokens", type=nonnegative_int, default=d.sample_tokens, help="sample printed at the end (default: %(default)s)")
+    p.add_argument("--sample-tokens-at-eval", type=nonnegative_int, default=0, help="keep a sample in the history at each evaluation")
     p.add_argument(
         "--resume",
         action="store_true",
@@ -129,12 +90,12 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="generate text from a trained model", description="Generate text from a checkpoint.")
     p.add_argument("--ckpt", required=True, help="a run folder (or its ckpt.safetensors)")
     p.add_argument("--prompt", default="\n", help="the text to continue (default: a newline)")
-    p.add_argument("--max-new-tokens", type=_nonnegative_int, default=300, help="(default: %(default)s)")
-    p.add_argument("--temperature", type=_nonnegative_float, default=1.0, help="0 is greedy (default: %(default)s)")
-    p.add_argument("--top-k", type=_positive_int, default=None, help="sample among the k most likely tokens")
-    p.add_argument("--top-p", type=_probability, default=None, help="sample from the nucleus of mass p")
+    p.add_argument("--max-new-tokens", type=nonnegative_int, default=300, help="(default: %(default)s)")
+    p.add_argument("--temperature", type=nonnegative_float, default=1.0, help="0 is greedy (default: %(default)s)")
+    p.add_argument("--top-k", type=positive_int, default=None, help="sample among the k most likely tokens")
+    p.add_argument("--top-p", type=probability, default=None, help="sample from the nucleus of mass p")
     p.add_argument("--greedy", action="store_true", help="always take the most likely token")
-    p.add_argument("--seed", type=_nonnegative_int, default=0, help="(default: %(default)s)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="(default: %(default)s)")
     p.add_argument("--no-kv-cache", action="store_true", help="recompute the whole context at each step")
     p.add_argument("--json", action="store_true", help="print the text and timing as one JSON line")
 
@@ -144,8 +105,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ckpt", required=True, help="a run folder (or its ckpt.safetensors)")
     p.add_argument("--data", default=None, help="the text it was trained on (default: the run's)")
     p.add_argument("--data-dir", default=None, help="look for the data set here first")
-    p.add_argument("--eval-iters", type=_positive_int, default=None, help="batches (default: the run's)")
-    p.add_argument("--seed", type=_nonnegative_int, default=0, help="(default: %(default)s)")
+    p.add_argument("--eval-iters", type=positive_int, default=None, help="batches (default: the run's)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="(default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
 
 
@@ -154,8 +115,8 @@ def _add_attention(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ckpt", required=True, help="a run folder (or its ckpt.safetensors)")
     p.add_argument("--text", required=True, help="the text to look at")
     p.add_argument("--out", required=True, help="the PNG to write")
-    p.add_argument("--layer", type=_nonnegative_int, default=None, help="one layer (default: all)")
-    p.add_argument("--head", type=_nonnegative_int, default=None, help="one head (default: all)")
+    p.add_argument("--layer", type=nonnegative_int, default=None, help="one layer (default: all)")
+    p.add_argument("--head", type=nonnegative_int, default=None, help="one head (default: all)")
     p.add_argument("--json", action="store_true", help="print what was drawn as one JSON line")
 
 

@@ -15,15 +15,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from hyperion.kernels.__about__ import __version__
+from hyperion.tensor.cli import ArgumentParser, UserError
 
 __all__ = ["main"]
-
-
-class UserError(Exception):
-    """A mistake in the command line: reported in one line, exit status 2."""
 
 
 def _provider_details(name: str) -> dict[str, Any]:
@@ -109,18 +106,11 @@ def _print_bench(report: dict[str, Any]) -> None:
     print(markdown(report), end="")
 
 
-class _Parser(argparse.ArgumentParser):
-    """Reports a command-line error in one line (no usage block), exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"hyperion-kernels: error: {message} (see --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands ``list`` and ``bench``)."""
-    parser = _Parser(prog="hyperion-kernels", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="hyperion-kernels", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"hyperion-kernels {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{list,bench}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{list,bench}", parser_class=ArgumentParser)
     p_list = sub.add_parser("list", help="providers, ops and the implementation each op resolves to",
                             description="Show the kernel providers (and load failures) and, for every op a provider "
                             "implements, which implementation it resolves to on each device.")  # fmt: skip

@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -56,6 +56,7 @@ from hyperion.nn.parallel import (
     setup_data_parallel,
 )
 from hyperion.nn.train import NONFINITE_POLICIES, EpochMetrics, StepInfo, fit
+from hyperion.tensor.cli import ArgumentParser, UserError, nonnegative_int, positive_float, positive_int
 from hyperion.tensor.files import atomic_path, write_text_atomic
 
 __all__ = ["main", "prepare_images"]
@@ -71,49 +72,10 @@ _SGD_LR_SCALE = 25.0  # SGD with momentum wants a rate ~25x Adam's here
 _EVAL_BATCH = 1000
 
 
-class UserError(Exception):
-    """A problem the user can fix (bad flag value, missing data): reported in one line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line: ``hyperion-nn mnist [options]``."""
-    parser = _Parser(prog="hyperion-nn", description="Train neural networks built on hyperion.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    parser = ArgumentParser(prog="hyperion-nn", description="Train neural networks built on hyperion.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser)
     run = commands.add_parser(
         "mnist",
         help="train an MLP or a CNN on MNIST or Fashion-MNIST",
@@ -127,17 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="mlp: 784-256-128-10; cnn: LeNet-5 (6/16 channels on mnist, 16/32 on fashion-mnist)",
     )
     run.add_argument("--dataset", choices=("mnist", "fashion-mnist"), default="mnist", help="default: mnist")
-    run.add_argument("--epochs", type=_positive_int, help="default per dataset/model (mnist mlp: 15)")
-    run.add_argument("--batch-size", type=_positive_int, help="default per dataset/model (64 or 128)")
-    run.add_argument("--lr", type=_positive_float, help="peak learning rate (warmup then cosine decay)")
+    run.add_argument("--epochs", type=positive_int, help="default per dataset/model (mnist mlp: 15)")
+    run.add_argument("--batch-size", type=positive_int, help="default per dataset/model (64 or 128)")
+    run.add_argument("--lr", type=positive_float, help="peak learning rate (warmup then cosine decay)")
     run.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw", help="sgd: momentum 0.9, Nesterov")
     run.add_argument("--weight-decay", type=float, default=0.01, help="default: 0.01")
-    run.add_argument("--seed", type=_non_negative_int, default=0, help="seeds initialisation, shuffling and subsetting")
+    run.add_argument("--seed", type=nonnegative_int, default=0, help="seeds initialisation, shuffling and subsetting")
     run.add_argument("--data-dir", type=Path, help="folder holding <dataset>/ (searched before $HYPERION_DATA_DIR)")
     run.add_argument("--no-download", action="store_true", help="fail instead of downloading missing files")
     run.add_argument("--out", type=Path, help="run folder (default: runs/<dataset>-<model>)")
-    run.add_argument("--limit-train", type=_positive_int, help="train on a random subset of this many images")
-    run.add_argument("--limit-test", type=_positive_int, help="evaluate on the first N test images")
+    run.add_argument("--limit-train", type=positive_int, help="train on a random subset of this many images")
+    run.add_argument("--limit-test", type=positive_int, help="evaluate on the first N test images")
     run.add_argument("--no-plot", action="store_true", help="do not draw the learning curves")
     run.add_argument(
         "--on-nonfinite",

@@ -14,11 +14,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
 from hyperion.physics.__about__ import __version__
+from hyperion.tensor.cli import ArgumentParser
 from hyperion.tensor.files import atomic_path, atomic_write
 
 __all__ = ["main"]
@@ -203,17 +204,10 @@ def _design_figure(result: Any, path: Path) -> Path:
     return path
 
 
-class _Parser(argparse.ArgumentParser):
-    """Reports a command-line error in one line (no usage block), exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"hyperion-physics: error: {message} (see --help)\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hyperion-physics", description="FDTD solver: validation and inverse design.")
+    parser = ArgumentParser(prog="hyperion-physics", description="FDTD solver: validation and inverse design.")
     parser.add_argument("--version", action="version", version=f"hyperion-physics {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     val = sub.add_parser("validate", help="run the validation suite and print the numbers")
     val.add_argument("--quick", action="store_true", help="shorter runs")
     val.add_argument("--json", action="store_true", help="print one JSON object as the last stdout line")
