@@ -1,28 +1,23 @@
 """2-D convolution as im2col on strided views (:mod:`.im2col`) and one matrix product.
 
-``im2col`` turns every receptive field of a (padded) input into one column of a
-matrix without a Python loop over output pixels: a single strided view of shape
-``(N, C, OH, OW, kh, kw)`` (two ``unfold`` s of the tensor, whose strides step by
-``stride`` between windows and by ``dilation`` inside one), reordered (one copy) into columns
-``(groups, C/groups·kh·kw, N·OH·OW)``. The convolution is then one (batched
+:func:`~hyperion.nn.functional.im2col.im2col` turns every receptive field of the (padded) input
+into one column, ``(groups, C/groups·kh·kw, N·OH·OW)``; the convolution is then one (batched
 over groups) matrix product with the weight, ``(g, O/g, K) @ (g, K, M)``.
 
 Gradients (``Conv2d`` backward, built from differentiable ops):
 
 * weight: ``gy`` (as ``(g, O/g, M)``) ``@ im2col(x)ᵀ`` — a matmul;
-* input: ``col2im(Wᵀ @ gy)``, where :class:`Col2im` scatters each column back
-  onto the positions it was read from (a loop over the ``kh·kw`` kernel
-  offsets, each one strided slice-add); its own backward is :class:`Im2col`,
-  and ``Im2col``'s is ``Col2im``, so double backward works;
+* input: ``col2im(Wᵀ @ gy)``, ``col2im`` being im2col's adjoint (and its backward, so double
+  backward works);
 * bias: ``gy`` summed over batch and positions.
 
 Ungrouped convolutions (``groups == 1``) get their columns from the registry
 instead: the array-level ops ``nn.im2col`` (``(N, C, H, W)`` → ``(N, C·kh·kw,
-OH·OW)``) and ``nn.col2im`` (its adjoint), whose references here copy or add one
+OH·OW)``) and ``nn.col2im`` (its adjoint), whose references copy or add one
 strided slice per kernel tap, and which a provider may replace. The output is
 then one matmul per sample, ``(O, K) @ (N, K, P)``, already in ``(N, O, OH, OW)``
 order. A backward that is itself differentiated (``create_graph=True``) uses the
-differentiable :class:`Im2col`/:class:`Col2im` pair.
+differentiable ``Im2col``/``Col2im`` pair.
 
 Examples:
     >>> import hyperion.autograd as ag
