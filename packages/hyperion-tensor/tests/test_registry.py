@@ -207,7 +207,8 @@ def test_priority_order_puts_listed_providers_first(reg: KernelRegistry) -> None
     with reg.use_kernels("reference"):
         assert reg.which("demo.override", "cpu") == "reference"
         assert reg.which("demo.scale", "cpu") == "demo", "unlisted providers must stay enabled after the listed ones"
-        assert [info.name for info in reg.providers()][:2] == ["reference", "demo"]
+        names = [info.name for info in reg.providers()]  # other installed providers (cpu, cuda) may follow too
+        assert names[0] == "reference" and "demo" in names[1:], names
 
 
 @needs_demo
